@@ -1,0 +1,1 @@
+"""MFA Help Desk Assistant: the engine (NLU, dialogue, channels, storage, services)."""

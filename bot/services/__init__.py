@@ -1,0 +1,1 @@
+"""Interfaces to the outside world (Twilio, SMTP, Slack, clocks) and the Services container."""

@@ -1,0 +1,56 @@
+"""The Services container: every outside capability, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.knowledge.articles import KnowledgeBase
+from bot.services.clock import Clock, SystemClock
+from bot.services.conversation_bus import ConversationBus
+from bot.storage.db import make_engine, make_sessionmaker
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    kb: KnowledgeBase
+    clock: Clock
+    bus: ConversationBus
+    # Domain services are attached by create_services; typed loosely here so that this
+    # module does not import every domain package (they import Services for typing).
+    accounts: Any = None
+    phone_calls: Any = None
+    tickets: Any = None
+    mail: Any = None
+    hours: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls) -> "Services":
+        """For the standalone rasa-sdk action server (`python -m rasa_sdk --actions actions`)."""
+        return create_services(Settings.load())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def create_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    engine = make_engine(settings.database_url)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        kb=KnowledgeBase.load(settings.kb_path),
+        clock=clock or SystemClock(),
+        bus=ConversationBus(),
+    )
+    # --- issue 3: account services (directory, identity check, test calls, activation codes) ---
+    # --- issue 4: escalation services (tickets, outbox mail, call-center hours) ---
+    return services

@@ -1,0 +1,1 @@
+"""SQL storage: engine/session factory, models and the tracker store."""

@@ -25,19 +25,18 @@ class NLUSettings:
     model_path: Path
     fallback_threshold: float = 0.45
     ambiguity_threshold: float = 0.08
-    epochs: int = 200
-    learning_rate: float = 0.5
-    l2: float = 1e-4
+    epochs: int = 120
+    learning_rate: float = 0.1
+    l2: float = 1e-5
     seed: int = 42
     word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (2, 5)
+    char_ngrams: tuple[int, int] = (2, 4)
 
 
 @dataclass(frozen=True)
 class DialogueSettings:
     flows: Path
     responses: Path
-    forms: Path
     max_message_chars: int = 2000
     session_expiry_minutes: int = 60
 
@@ -142,17 +141,16 @@ class Settings:
                     ),
                     fallback_threshold=float(nlu.get("fallback_threshold", 0.45)),
                     ambiguity_threshold=float(nlu.get("ambiguity_threshold", 0.08)),
-                    epochs=int(classifier.get("epochs", 200)),
-                    learning_rate=float(classifier.get("learning_rate", 0.5)),
-                    l2=float(classifier.get("l2", 1e-4)),
+                    epochs=int(classifier.get("epochs", 120)),
+                    learning_rate=float(classifier.get("learning_rate", 0.1)),
+                    l2=float(classifier.get("l2", 1e-5)),
                     seed=int(classifier.get("seed", 42)),
                     word_ngrams=tuple(featurizer.get("word_ngrams", (1, 2))),  # type: ignore[arg-type]
-                    char_ngrams=tuple(featurizer.get("char_ngrams", (2, 5))),  # type: ignore[arg-type]
+                    char_ngrams=tuple(featurizer.get("char_ngrams", (2, 4))),  # type: ignore[arg-type]
                 ),
                 dialogue=DialogueSettings(
-                    flows=path_of(dialogue.get("flows", "data/flows.yml"), "dialogue.flows"),
-                    responses=path_of(dialogue.get("responses", "data/responses.yml"), "dialogue.responses"),
-                    forms=path_of(dialogue.get("forms", "data/forms.yml"), "dialogue.forms"),
+                    flows=path_of(dialogue.get("flows", "data/flows"), "dialogue.flows"),
+                    responses=path_of(dialogue.get("responses", "data/responses"), "dialogue.responses"),
                     max_message_chars=int(dialogue.get("max_message_chars", 2000)),
                     session_expiry_minutes=int(dialogue.get("session_expiry_minutes", 60)),
                 ),

@@ -6,7 +6,8 @@ import importlib
 
 MODEL_MODULES = (
     "bot.storage.models",
-    # issue 3: "bot.accounts.models", issue 4: "bot.tickets.models" (added as they land)
+    "bot.accounts.models",
+    "bot.tickets.models",
 )
 
 

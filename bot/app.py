@@ -1,0 +1,77 @@
+"""The HTTP application: one Starlette app built by create_app(settings)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels import rest, web
+from bot.config import Settings
+from bot.errors import (BadRequest, ConfigError, Forbidden, HelpdeskError, NotFound, RateLimited,
+                        ServiceUnavailable, Unauthorized)
+from bot.knowledge import views as kb_views
+from bot.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+# One mapping from our errors to HTTP, for every route.
+_STATUS: dict[type[HelpdeskError], int] = {
+    NotFound: 404, Unauthorized: 401, Forbidden: 403, RateLimited: 429, ServiceUnavailable: 503,
+    ConfigError: 500,
+}
+
+
+async def _helpdesk_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HelpdeskError)
+    status = exc.status if isinstance(exc, BadRequest) else _STATUS.get(type(exc), 500)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse({"error": str(exc)}, status_code=status, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    reference = uuid.uuid4().hex[:12]
+    log.exception("unexpected error %s on %s %s", reference, request.method, request.url.path)
+    return JSONResponse(
+        {"error": "Sorry, something went wrong on our side. Please try again, or call the CSRA "
+                  f"Call Center at 800-688-6696. Reference: {reference}", "reference": reference},
+        status_code=500,
+    )
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+    runtime = runtime or build_runtime(settings)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    route_list: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
+    route_list += rest.routes(runtime)
+    route_list += kb_views.routes(runtime.services.kb)
+    route_list += web.routes(runtime)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = Starlette(
+        routes=route_list,
+        exception_handlers={HelpdeskError: _helpdesk_error, HTTPException: _http_error,
+                            Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

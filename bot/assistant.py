@@ -1,0 +1,156 @@
+"""The Assistant: frames one conversation turn from channel input to stored events.
+
+load (cache + new events from SQL) -> PHI guard -> NLU -> dialogue engine -> persist -> publish.
+Turns of one conversation run one at a time (a lock per sender); different
+conversations run side by side on the one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from collections import OrderedDict
+from typing import Any, Callable, Protocol
+
+from bot.channels.live import LiveHub
+from bot.dialogue.engine import DialogueEngine, Turn
+from bot.dialogue.responses import BotMessage
+from bot.dialogue.tracker import DialogueState
+from bot.nlu.interpreter import Interpreter
+from bot.services.clock import Clock
+from bot.storage.tracker_store import SqlTrackerStore
+
+log = logging.getLogger(__name__)
+
+_CACHE_SIZE = 5000
+
+
+class PhiFinding(Protocol):
+    """What the PHI/PII scanner returns (bot.privacy.phi.PhiScan)."""
+
+    @property
+    def text(self) -> str: ...  # the message with every finding replaced by a label
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
+
+
+PhiScanner = Callable[[str], PhiFinding]
+
+
+class Assistant:
+    def __init__(self, *, interpreter: Interpreter, engine: DialogueEngine, store: SqlTrackerStore,
+                 live: LiveHub, clock: Clock, max_message_chars: int,
+                 session_expiry_minutes: int, phi_scanner: PhiScanner | None = None) -> None:
+        self.interpreter = interpreter
+        self.engine = engine
+        self.store = store
+        self.live = live
+        self.clock = clock
+        self.max_message_chars = max_message_chars
+        self.session_expiry_seconds = session_expiry_minutes * 60
+        self.phi_scanner = phi_scanner
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._cache: OrderedDict[str, DialogueState] = OrderedDict()
+
+    # ------------------------------------------------------------ public API
+    async def handle_message(self, *, sender_id: str, text: str,
+                             metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+        metadata = dict(metadata or {})
+        channel = str(metadata.get("channel") or "rest")
+        text = text.strip()
+        # Refusals below are answered without touching the conversation.
+        if not text:
+            return [self.engine.renderer.render("utter_empty_message", slots={}, channel=channel)]
+        if len(text) > self.max_message_chars:
+            return [self.engine.renderer.render(
+                "utter_message_too_long", slots={}, channel=channel,
+                variables={"limit": self.max_message_chars, "length": len(text)})]
+        warnings: list[BotMessage] = []
+        if self.phi_scanner is not None:
+            finding = self.phi_scanner(text)
+            if finding.kinds:
+                # Only the redacted text goes further: not to the NLU, the store or a ticket.
+                text = finding.text
+                metadata["phi_redacted"] = list(finding.kinds)
+                warnings.append(self.engine.renderer.render(
+                    "utter_phi_warning", slots={}, channel=channel,
+                    variables={"kinds": list(finding.kinds)}))
+        parse = self.interpreter.parse(text)
+        return await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=warnings)
+
+    async def trigger_intent(self, *, sender_id: str, intent: str, entities: dict[str, Any],
+                             metadata: dict[str, Any]) -> list[BotMessage]:
+        """A turn started by the system, e.g. a test-call outcome; pushed to live listeners."""
+        parse = {
+            "text": None,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": [{"entity": k, "value": v, "start": 0, "end": 0, "extractor": "external"}
+                         for k, v in entities.items()],
+            "intent_ranking": [{"name": intent, "confidence": 1.0}],
+            "is_external": True,
+        }
+        metadata = {**metadata, "is_external": True}
+        channel = str(metadata.get("channel") or "rest")
+        messages = await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=[])
+        await self.live.publish(sender_id, [m.as_dict() for m in messages])
+        return messages
+
+    def state(self, sender_id: str) -> DialogueState | None:
+        events = self.store.load(sender_id)
+        return DialogueState.from_events(sender_id, events) if events else None
+
+    # -------------------------------------------------------------- internals
+    def _lock(self, sender_id: str) -> asyncio.Lock:
+        lock = self._locks.get(sender_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[sender_id] = lock
+        return lock
+
+    async def _turn(self, sender_id: str, parse: dict[str, Any], *, channel: str,
+                    metadata: dict[str, Any], prefix: list[BotMessage]) -> list[BotMessage]:
+        lock = self._lock(sender_id)
+        async with lock:
+            state = self._load(sender_id)
+            now = self.clock.now().timestamp()
+            start = len(state.events)
+            last = state.events[-1].get("timestamp") if state.events else None
+            if last is None or now - float(last) > self.session_expiry_seconds:
+                state.apply({"event": "session_started", "timestamp": now})
+            state.apply({"event": "user", "text": parse.get("text"), "timestamp": now,
+                         "parse_data": {k: parse[k] for k in ("intent", "entities", "intent_ranking")},
+                         "metadata": metadata, "input_channel": channel,
+                         "message_id": uuid.uuid4().hex})
+            for warning in prefix:
+                state.apply(warning.as_event(now))
+            turn = Turn(state=state, parse=parse, channel=channel, timestamp=now)
+            try:
+                messages = await self.engine.run_turn(turn)
+            except Exception:
+                # The turn is not stored, so the conversation is as it was before it.
+                self._cache.pop(sender_id, None)
+                raise
+            new_events = state.events[start:]
+            self.store.append(sender_id, new_events, channel=channel,
+                              latest_intent=str(parse["intent"]["name"]), now=self.clock.now())
+            self._remember(sender_id, state)
+            return prefix + messages
+
+    def _load(self, sender_id: str) -> DialogueState:
+        cached = self._cache.get(sender_id)
+        if cached is not None:
+            last_seq = max((int(e.get("_seq") or 0) for e in cached.events[-1:]), default=0)
+            # Another worker may have taken turns since; pick up only what is new.
+            cached.apply_all(self.store.load(sender_id, after_seq=last_seq))
+            self._cache.move_to_end(sender_id)
+            return cached
+        return DialogueState.from_events(sender_id, self.store.load(sender_id))
+
+    def _remember(self, sender_id: str, state: DialogueState) -> None:
+        self._cache[sender_id] = state
+        self._cache.move_to_end(sender_id)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)

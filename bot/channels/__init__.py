@@ -1,0 +1,1 @@
+"""Channels translate between a medium (REST, web widget, terminal, Slack) and the Assistant."""

@@ -1,0 +1,74 @@
+"""The web chat widget: its page, the conversation history and the live stream (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channels.rest import validate_sender
+from bot.errors import BadRequest, NotFound
+from bot.knowledge.render import render
+from bot.runtime import Runtime
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+# A comment line keeps proxies from closing an idle stream.
+HEARTBEAT_SECONDS = 15.0
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    store = runtime.assistant.store
+
+    async def index(request: Request) -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def messages(request: Request) -> JSONResponse:
+        sender = validate_sender(request.path_params["sender"])
+        after = request.query_params.get("after", "0")
+        if not after.isdigit():
+            raise BadRequest("'after' must be a message id (a whole number)")
+        if not store.exists(sender):
+            raise NotFound(f"no conversation {sender}")
+        items = store.messages(sender, after_id=int(after))
+        for item in items:
+            if item["from"] == "bot" and item.get("text"):
+                item["custom"] = {**(item.get("custom") or {}), "html": render(item["text"], "html")}
+        return JSONResponse({"sender_id": sender, "messages": items})
+
+    async def stream(request: Request) -> StreamingResponse:
+        sender = validate_sender(request.path_params["sender"])
+        queue = runtime.live.subscribe(sender)
+
+        async def events() -> AsyncIterator[str]:
+            try:
+                yield ": connected\n\n"
+                while True:
+                    try:
+                        message = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    except asyncio.TimeoutError:
+                        if await request.is_disconnected():
+                            return
+                        yield ": heartbeat\n\n"
+                        continue
+                    if message.get("text"):
+                        message = {**message, "custom": {**(message.get("custom") or {}),
+                                                         "html": render(message["text"], "html")}}
+                    yield f"data: {json.dumps({'recipient_id': sender, **message})}\n\n"
+            finally:
+                runtime.live.unsubscribe(sender, queue)
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return [
+        Route("/", index, methods=["GET"]),
+        Route("/conversations/{sender}/messages", messages, methods=["GET"]),
+        Route("/conversations/{sender}/stream", stream, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]

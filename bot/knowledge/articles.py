@@ -1,0 +1,169 @@
+"""Load KB articles (Markdown + YAML front matter) and look them up by key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import ConfigError, NotFound
+from bot.knowledge.search import Bm25Index, SearchHit
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
+_ID = re.compile(r"[a-z0-9][a-z0-9_]*")
+_ERROR_CODE = re.compile(r"E[0-9]{2}")
+_TOP_LEVEL = frozenset({"id", "title", "keys", "symptoms", "related"})
+_KEYS = frozenset({"error_codes", "call_failures", "intents"})
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    error_codes: tuple[str, ...]
+    call_failures: tuple[str, ...]
+    intents: tuple[str, ...]
+    symptoms: tuple[str, ...]
+    related: tuple[str, ...]
+    body: str  # Markdown without the front matter
+
+
+class KnowledgeBase:
+    """An immutable set of articles with lookups by id, error code, call failure and intent."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self._articles = {article.id: article for article in articles}
+        if len(self._articles) != len(articles):
+            ids = [article.id for article in articles]
+            raise ConfigError(f"duplicate article ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+        self._by_code = {code: a for a in articles for code in a.error_codes}
+        self._by_failure = {failure: a for a in articles for failure in a.call_failures}
+        self._index = Bm25Index(articles)
+
+    @classmethod
+    def load(cls, path: Path) -> KnowledgeBase:
+        """Read every ``*.md`` under ``path``; any malformed article fails start-up, naming its file."""
+        if not path.is_dir():
+            raise ConfigError(f"knowledge base directory not found: {path}")
+        files = sorted(path.rglob("*.md"))
+        if not files:
+            raise ConfigError(f"knowledge base directory has no *.md articles: {path}")
+        articles = [parse_article(file) for file in files]
+        _check_unique(articles, files)
+        _check_related(articles, files)
+        return cls(articles)
+
+    def get(self, article_id: str) -> Article:
+        try:
+            return self._articles[article_id]
+        except KeyError:
+            raise NotFound(f"no knowledge base article {article_id!r}") from None
+
+    def for_error_code(self, code: str) -> Article | None:
+        return self._by_code.get(code.strip().upper())
+
+    def for_call_failure(self, failure: str) -> Article | None:
+        return self._by_failure.get(failure.strip().lower())
+
+    def for_intent(self, intent: str) -> list[Article]:
+        return [article for article in self._articles.values() if intent in article.intents]
+
+    def search(self, query: str, *, limit: int = 5) -> list[SearchHit]:
+        return self._index.search(query, limit=limit)
+
+    def __iter__(self) -> Iterator[Article]:
+        return iter(self._articles.values())
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+
+def parse_article(file: Path) -> Article:
+    """Parse one article file; raise ConfigError naming the file on any problem."""
+    text = file.read_text(encoding="utf-8")
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        raise ConfigError(f"{file}: missing YAML front matter between '---' lines")
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: front matter is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ConfigError(f"{file}: front matter must be a mapping")
+    _reject_unknown(file, meta, _TOP_LEVEL, "front matter")
+    keys = meta.get("keys")
+    if not isinstance(keys, dict):
+        raise ConfigError(f"{file}: 'keys' must be a mapping with {sorted(_KEYS)}")
+    _reject_unknown(file, keys, _KEYS, "keys")
+
+    article_id = _string(file, meta, "id")
+    if article_id != file.stem or not _ID.fullmatch(article_id):
+        raise ConfigError(f"{file}: id {article_id!r} must equal the file name stem {file.stem!r}")
+    body = match.group(2).strip()
+    if not body:
+        raise ConfigError(f"{file}: article body is empty")
+    return Article(
+        id=article_id,
+        title=_string(file, meta, "title"),
+        error_codes=_strings(file, keys, "error_codes", pattern=_ERROR_CODE),
+        call_failures=_strings(file, keys, "call_failures", pattern=_ID),
+        intents=_strings(file, keys, "intents", pattern=_ID),
+        symptoms=_strings(file, meta, "symptoms"),
+        related=_strings(file, meta, "related", pattern=_ID),
+        body=body,
+    )
+
+
+def _reject_unknown(file: Path, mapping: dict[Any, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = sorted(str(key) for key in mapping if key not in allowed)
+    if unknown:
+        raise ConfigError(f"{file}: unknown {where} field(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def _string(file: Path, mapping: dict[str, Any], name: str) -> str:
+    value = mapping.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{file}: '{name}' must be a non-empty string")
+    return value.strip()
+
+
+def _strings(
+    file: Path, mapping: dict[str, Any], name: str, *, pattern: re.Pattern[str] | None = None
+) -> tuple[str, ...]:
+    value = mapping.get(name)
+    if value is None:
+        raise ConfigError(f"{file}: '{name}' is missing (use [] for none)")
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ConfigError(f"{file}: '{name}' must be a list of non-empty strings")
+    items = tuple(item.strip() for item in value)
+    bad = [item for item in items if pattern is not None and not pattern.fullmatch(item)]
+    if bad:
+        raise ConfigError(f"{file}: '{name}' has malformed value(s) {bad}")
+    return items
+
+
+def _check_unique(articles: Sequence[Article], files: Sequence[Path]) -> None:
+    # Ids repeat only across sub-folders; an error code or call failure must name one article
+    # or for_error_code / for_call_failure would be ambiguous.
+    for field in ("id", "error_codes", "call_failures"):
+        owner: dict[str, Path] = {}
+        for article, file in zip(articles, files, strict=True):
+            values = getattr(article, field)
+            for key in (values,) if isinstance(values, str) else values:
+                if key in owner:
+                    raise ConfigError(f"{file}: {field} value {key!r} is already claimed by {owner[key]}")
+                owner[key] = file
+
+
+def _check_related(articles: Sequence[Article], files: Sequence[Path]) -> None:
+    known = {article.id for article in articles}
+    for article, file in zip(articles, files, strict=True):
+        missing = [related for related in article.related if related not in known]
+        if missing:
+            raise ConfigError(f"{file}: related article(s) {missing} do not exist")
+        if article.id in article.related:
+            raise ConfigError(f"{file}: an article cannot be related to itself")

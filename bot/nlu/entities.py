@@ -1,0 +1,188 @@
+"""Entity extraction that survives how people really type.
+
+Rule-based on purpose: error codes, NPIs, phone numbers and tracking numbers have exact
+shapes (and check digits) that a statistical tagger would only approximate. The phrase
+lists (synonyms, annotated spans, lookups) and regexes come from data/nlu.yml, so
+support staff can extend them without touching Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from bot.nlu.training_data import TrainingData
+
+# The canonical values of DESIGN.md's entity contract.
+CANONICAL: dict[str, frozenset[str]] = {
+    "error_code": frozenset({"E05", "E06"}),
+    "call_failure": frozenset(
+        {"hash_not_pressed", "no_input_timeout", "call_disconnected", "no_call_received"}
+    ),
+    "mfa_method": frozenset({"phone", "app"}),
+}
+ENTITY_TYPES = ("error_code", "call_failure", "mfa_method", "phone_number", "email", "npi",
+                "tracking_number")
+# Single words too generic to mean a method on their own ("the call hung up").
+_AMBIGUOUS_METHOD_WORDS = frozenset({"call", "calls", "phone", "phones", "app", "apps", "cell"})
+# Priority when two candidates overlap: the more specific shape wins.
+_PRIORITY = {"tracking_number": 6, "email": 5, "npi": 4, "phone_number": 3, "error_code": 2,
+             "call_failure": 1, "mfa_method": 0}
+
+_DEFAULT_REGEXES = {
+    "error_code": [r"\b[Ee]\s?[-_#:.]?\s?[0Oo]?[-\s]?[56]\b"],
+    "npi": [r"\b[12]\d{9}\b"],
+    "tracking_number": [r"\bMFA-?[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}\b"],
+    "email": [r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"],
+}
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str
+    value: str
+    start: int
+    end: int
+    extractor: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entity": self.entity, "value": self.value, "start": self.start,
+                "end": self.end, "extractor": self.extractor}
+
+
+def npi_is_valid(digits: str) -> bool:
+    """The NPI check digit: Luhn over the prefix 80840 plus the first nine digits."""
+    if not re.fullmatch(r"\d{10}", digits):
+        return False
+    total = 0
+    for i, ch in enumerate(reversed("80840" + digits[:9])):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(digits[9])
+
+
+def _error_code_value(text: str) -> str | None:
+    digit = re.findall(r"[56]", text)
+    return f"E0{digit[-1]}" if digit else None
+
+
+def _npi_value(text: str) -> str | None:
+    return text if npi_is_valid(text) else None
+
+
+def _tracking_value(text: str) -> str | None:
+    raw = re.sub(r"[^0-9A-Za-z]", "", text.upper()).removeprefix("MFA")
+    return f"MFA-{raw[0:4]}-{raw[4:8]}-{raw[8:12]}" if len(raw) == 12 else None
+
+
+def _email_value(text: str) -> str | None:
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+_NORMALISERS: dict[str, Callable[[str], str | None]] = {
+    "error_code": _error_code_value,
+    "npi": _npi_value,
+    "tracking_number": _tracking_value,
+    "email": _email_value,
+}
+
+
+def _phrase_pattern(phrase: str) -> str:
+    out = []
+    for ch in phrase:
+        if ch.isspace():
+            out.append(r"\s+")
+        elif ch in "-–—":
+            out.append(r"\s*[-–—]?\s*")
+        elif ch in "'’":
+            out.append(r"['’]?")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+class EntityExtractor:
+    """Regexes, phrase lists and phone-number parsing, built once from the training data."""
+
+    def __init__(self, data: TrainingData) -> None:
+        phrases: dict[str, tuple[str, str]] = {}
+        value_entity = {v: name for name, values in CANONICAL.items() for v in values}
+        for example in data.examples:
+            for span in example.entities:
+                if span.entity in CANONICAL and span.value in CANONICAL[span.entity]:
+                    phrases.setdefault(span.text.lower().strip(), (span.entity, span.value))
+        for variant, canonical in data.synonyms.items():
+            entity = value_entity.get(canonical)
+            if entity:
+                phrases.setdefault(variant.strip(), (entity, canonical))
+        for name, items in data.lookups.items():
+            if name in CANONICAL:
+                for item in items:
+                    key = item.lower().strip()
+                    if key in data.synonyms and data.synonyms[key] in CANONICAL[name]:
+                        phrases.setdefault(key, (name, data.synonyms[key]))
+        self._phrases = {
+            p: ev for p, ev in phrases.items()
+            if p and not (ev[0] == "mfa_method" and p in _AMBIGUOUS_METHOD_WORDS)
+            and not re.fullmatch(r"e?\s*[-_#:.]?\s*0?\s*[56]", p)  # bare codes: the regex handles them
+        }
+        ordered = sorted(self._phrases, key=len, reverse=True)
+        self._phrase_re = (
+            re.compile("|".join(f"(?<!\\w)({_phrase_pattern(p)})(?!\\w)" for p in ordered), re.IGNORECASE)
+            if ordered else None
+        )
+        self._phrase_order = ordered
+        regexes = {**_DEFAULT_REGEXES, **{k: v for k, v in data.regexes.items() if k in _NORMALISERS}}
+        self._regexes = {
+            name: [re.compile(p, re.IGNORECASE if name != "npi" else 0) for p in patterns]
+            for name, patterns in regexes.items()
+        }
+
+    def extract(self, text: str) -> list[Entity]:
+        candidates: list[Entity] = []
+        for name, patterns in self._regexes.items():
+            normalise = _NORMALISERS[name]
+            for pattern in patterns:
+                for m in pattern.finditer(text):
+                    value = normalise(m.group(0))
+                    if value:
+                        candidates.append(Entity(name, value, m.start(), m.end(), "RegexEntityExtractor"))
+        if self._phrase_re is not None:
+            for m in self._phrase_re.finditer(text):
+                phrase = self._phrase_order[m.lastindex - 1] if m.lastindex else ""
+                entity, value = self._phrases[phrase]
+                candidates.append(Entity(entity, value, m.start(), m.end(), "PhraseEntityExtractor"))
+        candidates.extend(self._phones(text))
+        return _resolve_overlaps(candidates)
+
+    @staticmethod
+    def _phones(text: str) -> list[Entity]:
+        found = []
+        for match in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID):
+            raw = match.raw_string
+            # A bare ten-digit number with a valid NPI check digit is an NPI, not a phone.
+            if re.fullmatch(r"\d{10}", raw) and npi_is_valid(raw):
+                continue
+            value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            found.append(Entity("phone_number", value, match.start, match.end, "PhoneNumberExtractor"))
+        return found
+
+
+def _resolve_overlaps(candidates: list[Entity]) -> list[Entity]:
+    chosen: list[Entity] = []
+    ranked = sorted(candidates, key=lambda e: (-(e.end - e.start), -_PRIORITY.get(e.entity, 0), e.start))
+    for cand in ranked:
+        if all(cand.end <= c.start or cand.start >= c.end for c in chosen):
+            chosen.append(cand)
+    return sorted(chosen, key=lambda e: e.start)

@@ -19,6 +19,9 @@ from bot.errors import (BadRequest, ConfigError, Forbidden, HelpdeskError, NotFo
                         ServiceUnavailable, Unauthorized)
 from bot.knowledge import views as kb_views
 from bot.runtime import Runtime, build_runtime
+from bot.services.mail import OutboxWorker
+from bot.telephony import views as telephony_views
+from bot.tickets import views as ticket_views
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +63,20 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     route_list: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
     route_list += rest.routes(runtime)
     route_list += kb_views.routes(runtime.services.kb)
+    route_list += telephony_views.routes(runtime.services)
+    route_list += ticket_views.routes(runtime.services)
     route_list += web.routes(runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        runtime.close()
+        # Emails queued while the server was down go out once it is back.
+        outbox = OutboxWorker(runtime.services.mail)
+        outbox.start()
+        try:
+            yield
+        finally:
+            await outbox.stop()
+            runtime.close()
 
     app = Starlette(
         routes=route_list,

@@ -126,6 +126,7 @@ class Assistant:
                          "message_id": uuid.uuid4().hex})
             for warning in prefix:
                 state.apply(warning.as_event(now))
+            answered_slot = state.slot("requested_slot") if state.active_loop else None
             turn = Turn(state=state, parse=parse, channel=channel, timestamp=now)
             try:
                 messages = await self.engine.run_turn(turn)
@@ -134,10 +135,32 @@ class Assistant:
                 self._cache.pop(sender_id, None)
                 raise
             new_events = state.events[start:]
+            self._mask_sensitive(new_events, state, answered=answered_slot)
             self.store.append(sender_id, new_events, channel=channel,
                               latest_intent=str(parse["intent"]["name"]), now=self.clock.now())
             self._remember(sender_id, state)
             return prefix + messages
+
+    def _mask_sensitive(self, events: list[dict[str, Any]], state: DialogueState, *,
+                        answered: Any) -> None:
+        """Security answers and codes are checked in memory, then kept out of storage.
+
+        A slot flagged `sensitive: true` keeps its final value (a validator replaces an
+        answer with "[provided]"); the raw candidate and the user's typed text are masked.
+        """
+        sensitive = self.engine.sensitive_slots
+        if not sensitive:
+            return
+        mask = "[hidden]"
+        for event in events:
+            kind = event.get("event")
+            if kind == "slot" and event.get("name") in sensitive and event.get("value") is not None \
+                    and event.get("value") != state.slots.get(event["name"]):
+                event["value"] = mask
+            elif kind == "user" and answered in sensitive:
+                event["text"] = mask
+                parse_data = event.get("parse_data") or {}
+                parse_data["entities"] = []
 
     def _load(self, sender_id: str) -> DialogueState:
         cached = self._cache.get(sender_id)

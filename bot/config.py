@@ -25,7 +25,7 @@ class NLUSettings:
     model_path: Path
     fallback_threshold: float = 0.45
     ambiguity_threshold: float = 0.08
-    epochs: int = 120
+    epochs: int = 100
     learning_rate: float = 0.1
     l2: float = 1e-5
     seed: int = 42
@@ -141,7 +141,7 @@ class Settings:
                     ),
                     fallback_threshold=float(nlu.get("fallback_threshold", 0.45)),
                     ambiguity_threshold=float(nlu.get("ambiguity_threshold", 0.08)),
-                    epochs=int(classifier.get("epochs", 120)),
+                    epochs=int(classifier.get("epochs", 100)),
                     learning_rate=float(classifier.get("learning_rate", 0.1)),
                     l2=float(classifier.get("l2", 1e-5)),
                     seed=int(classifier.get("seed", 42)),

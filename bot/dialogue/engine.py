@@ -78,6 +78,7 @@ class DialogueEngine:
         }
         rule_intents = {i for r in domain.rules if r.when.intents for i in r.when.intents}
         self.known_intents = frozenset(known_intents | rule_intents | set(COMMANDS))
+        self.sensitive_slots = frozenset(n for n, spec in domain.slots.items() if spec.get("sensitive"))
         self._check_actions()
 
     def _check_actions(self) -> None:

@@ -42,6 +42,13 @@ class BotMessage:
                    image=data.get("image"), custom=data.get("custom"))
 
 
+class _Slots(dict):  # type: ignore[type-arg]
+    """Slots for templates: one that was never set reads as None, not as an error."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 class ResponseRenderer:
     def __init__(self, domain: Domain) -> None:
         self._responses = domain.responses
@@ -71,7 +78,7 @@ class ResponseRenderer:
         if index is None:
             index = next((i for i, v in enumerate(variants) if not v.get("channel")), 0)
         variant = variants[index]
-        context = {"slots": dict(slots), **(variables or {})}
+        context = {"slots": _Slots(slots), **(variables or {})}
         message = BotMessage()
         for key in ("text", "image"):
             template = self._compiled.get((name, index, key))

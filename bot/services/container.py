@@ -52,5 +52,15 @@ def create_services(settings: Settings, *, clock: Clock | None = None) -> Servic
         bus=ConversationBus(),
     )
     # --- issue 3: account services (directory, identity check, test calls, activation codes) ---
+    from bot.accounts.service import attach_account_services
+
+    attach_account_services(services)  # services.accounts, services.phone_calls
     # --- issue 4: escalation services (tickets, outbox mail, call-center hours) ---
+    from bot.services.hours import CallCenterHours
+    from bot.services.mail import Outbox
+    from bot.tickets.service import TicketService
+
+    services.mail = Outbox(sessions=services.sessions, clock=services.clock, smtp_url=settings.smtp_url)
+    services.tickets = TicketService(sessions=services.sessions, clock=services.clock, outbox=services.mail)
+    services.hours = CallCenterHours(settings.call_center, services.clock)
     return services

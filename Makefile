@@ -1,0 +1,33 @@
+# `make serve` and `make test` each do all of their own set-up on a fresh machine.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 5005
+PYTEST_ARGS ?=
+
+.PHONY: install serve test chromium train clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip==24.3.1
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+train: install
+	$(VENV)/bin/helpdesk train
+
+serve: install
+	$(VENV)/bin/helpdesk migrate
+	$(VENV)/bin/helpdesk serve --demo --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: install chromium
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) models var test-artifacts reports .pytest_cache

@@ -1,0 +1,1 @@
+"""The MFA directory and the self-service account actions built on it."""

@@ -1,0 +1,129 @@
+"""Authenticator activation: a new TOTP secret shown as a code, an otpauth URL and a QR
+code; valid 10 minutes; a new one supersedes the old; finished by typing a 6-digit code
+from the app (±1 time step, each step accepted once) — our equivalent of APPROVE."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+import segno
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts import audit
+from bot.accounts.crypto import SecretBox
+from bot.accounts.directory import Directory
+from bot.accounts.models import ActivationCode, utc
+from bot.errors import RateLimited
+from bot.services.clock import Clock
+from bot.storage.db import session_scope
+
+VALID_MINUTES = 10
+PER_HOUR = 5
+MAX_WRONG_CODES = 5
+ISSUER = "NCTracks MFA"
+_SIX_DIGITS = re.compile(r"\d{6}")
+
+
+@dataclass(frozen=True)
+class NewActivation:
+    code: str  # the secret, grouped for typing into the app
+    url: str  # otpauth:// URI, also what the QR code holds
+    qr_data_url: str  # data:image/svg+xml;base64,...
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"NewActivation(expires_at={self.expires_at.isoformat()})"
+
+
+class ActivationService:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], directory: Directory, box: SecretBox, clock: Clock,
+        per_hour: int = PER_HOUR,
+    ) -> None:
+        self._sessions, self._directory, self._box, self._clock = sessions, directory, box, clock
+        self._per_hour = per_hour
+
+    def generate(self, *, ncid: str, sender_id: str, channel: str = "rest") -> NewActivation:
+        now = self._clock.now()
+        with session_scope(self._sessions) as session:
+            since = now - timedelta(hours=1)
+            recent = list(session.scalars(
+                select(ActivationCode.created_at).where(
+                    ActivationCode.ncid == ncid, ActivationCode.created_at > since
+                ).order_by(ActivationCode.created_at)
+            ))
+            if len(recent) >= self._per_hour:
+                retry = int((utc(recent[0]) + timedelta(hours=1) - now).total_seconds())
+                audit.record(session, at=now, ncid=ncid, actor=sender_id, action="activation_code",
+                             channel=channel, outcome="rate_limited")
+                session.commit()
+                raise RateLimited("too many activation codes", retry_after=retry)
+            for old in session.scalars(select(ActivationCode).where(
+                ActivationCode.ncid == ncid, ActivationCode.status == "pending"
+            )):
+                old.status = "superseded"
+            secret = pyotp.random_base32()
+            expires = now + timedelta(minutes=VALID_MINUTES)
+            session.add(ActivationCode(ncid=ncid, secret=self._box.encrypt(secret), created_at=now,
+                                       expires_at=expires, status="pending", attempts=0))
+            audit.record(session, at=now, ncid=ncid, actor=sender_id, action="activation_code",
+                         channel=channel, outcome="issued")
+        uri = pyotp.TOTP(secret).provisioning_uri(name=ncid, issuer_name=ISSUER)
+        qr = segno.make(uri, error="m")
+        return NewActivation(
+            code=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+            url=uri, qr_data_url=qr.svg_data_uri(scale=4), expires_at=expires,
+        )
+
+    def confirm(self, *, ncid: str, code: str, sender_id: str, channel: str = "rest") -> str:
+        """One of: confirmed, invalid_format, wrong_code, expired, no_pending, replayed, too_many."""
+        now = self._clock.now()
+        code = code.strip().replace(" ", "")
+        with session_scope(self._sessions) as session:
+            row = session.scalar(
+                select(ActivationCode).where(ActivationCode.ncid == ncid)
+                .order_by(ActivationCode.created_at.desc(), ActivationCode.id.desc()).limit(1)
+            )
+            outcome = self._check(session, row, code, now, ncid)
+            audit.record(session, at=now, ncid=ncid, actor=sender_id, action="activation_confirm",
+                         channel=channel, outcome=outcome)
+            return outcome
+
+    def _check(self, session: Session, row: ActivationCode | None, code: str, now: datetime, ncid: str) -> str:
+        if not _SIX_DIGITS.fullmatch(code):
+            return "invalid_format"
+        if row is None or row.status == "superseded":
+            return "no_pending"
+        secret = self._box.decrypt(row.secret)
+        step = _matching_step(secret, code, now)
+        if row.status == "used":
+            _, last = self._directory.authenticator(ncid)
+            return "replayed" if step is not None and last is not None and step <= last else "no_pending"
+        if utc(row.expires_at) <= now:
+            return "expired"
+        if row.attempts >= MAX_WRONG_CODES:
+            return "too_many"
+        if step is None:
+            row.attempts += 1
+            return "wrong_code"
+        row.status = "used"
+        self._directory.set_authenticator(ncid, secret=secret, step=step, at=now)
+        return "confirmed"
+
+    def pending_count(self, *, ncid: str) -> int:
+        with session_scope(self._sessions) as session:
+            return session.scalar(select(func.count()).select_from(ActivationCode).where(
+                ActivationCode.ncid == ncid, ActivationCode.status == "pending")) or 0
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for offset in (0, -1, 1):
+        if totp.generate_otp(current + offset) == code:
+            return current + offset
+    return None

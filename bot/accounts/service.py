@@ -1,0 +1,99 @@
+"""AccountService: the one object actions use for the directory, identity checks,
+registration status and activation codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.accounts import audit
+from bot.accounts.activation import ActivationService
+from bot.accounts.crypto import SecretBox
+from bot.accounts.directory import Directory, SqlDirectory, normalize_ncid
+from bot.accounts.identity import IdentityService
+from bot.accounts.models import STATE_DISABLED, STATE_REGISTERED, utc
+from bot.errors import ConfigError
+from bot.services.clock import Clock
+from bot.storage.db import session_scope
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services.container import Services
+
+NEW_NCID_WAIT = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class RegistrationStatus:
+    kind: str  # invalid, too_new, not_registered (also: unknown NCID), disabled, registered
+    minutes_left: int = 0
+    method: str | None = None
+
+
+class AccountService:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], directory: Directory, box: SecretBox, clock: Clock,
+        identity: IdentityService | None = None,
+    ) -> None:
+        self.sessions, self.directory, self.box, self.clock = sessions, directory, box, clock
+        self.identity = identity or IdentityService(sessions=sessions, directory=directory, clock=clock)
+        self.activation = ActivationService(sessions=sessions, directory=directory, box=box, clock=clock)
+
+    def registration_status(self, *, ncid_text: str, sender_id: str, channel: str = "rest") -> RegistrationStatus:
+        ncid = normalize_ncid(ncid_text)
+        if ncid is None:
+            return RegistrationStatus("invalid")
+        now = self.clock.now()
+        account = self.directory.lookup(ncid)
+        if account is None:
+            status = RegistrationStatus("not_registered")
+        elif utc(account.ncid_created_at) + NEW_NCID_WAIT > now:
+            left = utc(account.ncid_created_at) + NEW_NCID_WAIT - now
+            status = RegistrationStatus("too_new", minutes_left=max(1, -(-int(left.total_seconds()) // 60)))
+        elif account.state == STATE_DISABLED:
+            status = RegistrationStatus("disabled")
+        elif account.state == STATE_REGISTERED:
+            status = RegistrationStatus("registered", method=account.method)
+        else:
+            status = RegistrationStatus("not_registered")
+        self.audit(ncid=ncid, actor=sender_id, action="registration_status", channel=channel,
+                   outcome=status.kind)
+        return status
+
+    def audit(self, *, ncid: str | None, actor: str, action: str, outcome: str, channel: str = "rest",
+              detail: dict[str, object] | None = None) -> None:
+        with session_scope(self.sessions) as session:
+            audit.record(session, at=self.clock.now(), ncid=ncid, actor=actor, action=action,
+                         channel=channel, outcome=outcome, detail=detail)
+
+
+def attach_account_services(services: "Services", *, hasher: PasswordHasher | None = None) -> None:
+    """Called once by create_services: builds the directory, accounts and test calls."""
+    from bot.accounts.crypto import secret_box
+    from bot.services.phone_calls import TestCallService
+
+    box = secret_box(services.settings)
+    directory = SqlDirectory(sessions=services.sessions, box=box, hasher=hasher or _hasher(services.settings))
+    services.accounts = AccountService(
+        sessions=services.sessions, directory=directory, box=box, clock=services.clock
+    )
+    services.phone_calls = TestCallService.from_settings(
+        services.settings, sessions=services.sessions, directory=directory, clock=services.clock,
+        bus=services.bus,
+    )
+
+
+def _hasher(settings: "Settings") -> PasswordHasher | None:
+    """config.yml ``accounts.argon2`` (time_cost, memory_cost, parallelism) tunes hashing;
+    tests use a cheap profile, production keeps argon2-cffi's defaults."""
+    section = (settings.raw.get("accounts") or {}).get("argon2") or {}
+    if not section:
+        return None
+    try:
+        return PasswordHasher(**{k: int(v) for k, v in section.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config accounts.argon2 is invalid: {exc}") from exc

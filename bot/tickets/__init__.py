@@ -1,0 +1,1 @@
+"""Contact Us tickets: models, tracking numbers, validation, service, dev mailbox."""

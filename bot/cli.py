@@ -62,20 +62,21 @@ def cmd_chat(args: argparse.Namespace) -> int:
     print("MFA Help Desk Assistant. Type your question; 'quit' to leave. Numbers pick a button.")
     buttons: list[dict[str, str]] = []
 
-    async def loop() -> None:
-        nonlocal buttons
+    # input() runs outside the event loop, so reading the terminal never blocks a turn.
+    loop = asyncio.new_event_loop()
+    try:
         while True:
             try:
                 line = input("you> ").strip()
             except (EOFError, KeyboardInterrupt):
                 print()
-                return
+                break
             if line.lower() in {"quit", "exit", "/quit"}:
-                return
+                break
             if line.isdigit() and 1 <= int(line) <= len(buttons):
                 line = buttons[int(line) - 1]["payload"]
-            messages = await runtime.assistant.handle_message(
-                sender_id=sender, text=line, metadata={"channel": "terminal"})
+            messages = loop.run_until_complete(runtime.assistant.handle_message(
+                sender_id=sender, text=line, metadata={"channel": "terminal"}))
             buttons = []
             for message in messages:
                 if message.text:
@@ -85,10 +86,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 for button in message.buttons:
                     buttons.append(button)
                     print(f"     [{len(buttons)}] {button['title']}")
-
-    try:
-        asyncio.run(loop())
     finally:
+        loop.close()
         runtime.close()
     return 0
 

@@ -1,0 +1,460 @@
+"""Benchmark: NLU training time, cold start, turn latency/throughput over HTTP, memory.
+
+Run as `.venv/bin/python bench/run.py [--quick]`. Prints one JSON document to stdout and
+exits 0: the figures are reported against their bars, never asserted. Progress goes to
+stderr. Only loopback traffic; every server it starts is stopped, every temp file removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HELPDESK = Path(sys.executable).with_name("helpdesk")
+WEBHOOK = "/webhooks/rest/webhook"
+
+# One realistic journey: an error code, a walkthrough, a side question, resume, a call failure.
+SCRIPT: tuple[str, ...] = (
+    "hi",
+    "I got error e-05",
+    "/deny",
+    "set up the phone call method",
+    "done",
+    "what is mfa",
+    "/resume",
+    "it hung up on me",
+    "thanks",
+    "bye",
+)
+
+BARS: dict[str, tuple[str, float]] = {
+    "nlu_training_seconds": ("<=", 5.0),
+    "nlu_training_seconds_median": ("<=", 5.0),
+    "cold_start_seconds": ("<=", 3.0),
+    "turn_latency_p50_ms": ("<=", 10.0),
+    "turn_latency_p99_ms": ("<=", 50.0),
+    "rss_mb_after_1000_conversations": ("<=", 300.0),
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    training_runs: int
+    cold_starts: int
+    concurrency: int
+    script_rounds: int  # each worker runs the script this many times, a fresh sender each time
+    memory_conversations: int
+    memory_turns: int
+    sequential_rounds: int  # the concurrency-1 diagnostic
+
+
+FULL = Sizes(training_runs=3, cold_starts=3, concurrency=20, script_rounds=10,
+             memory_conversations=1000, memory_turns=3, sequential_rounds=20)
+QUICK = Sizes(training_runs=1, cold_starts=1, concurrency=20, script_rounds=1,
+              memory_conversations=100, memory_turns=3, sequential_rounds=2)
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def summarise_ms(seconds: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in seconds)
+    return {
+        "p50": round(percentile(ms, 50), 2),
+        "p95": round(percentile(ms, 95), 2),
+        "p99": round(percentile(ms, 99), 2),
+        "mean": round(statistics.fmean(ms), 2),
+        "max": round(ms[-1], 2),
+    }
+
+
+def rss_mb(pid: int) -> dict[str, float]:
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = round(int(value.split()[0]) / 1024, 1)  # kB -> MB
+    return fields
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- 1. NLU training ---------------------------------------------------------------------
+
+def measure_training(*, runs: int, model_out: Path) -> dict[str, Any]:
+    """Time train_from_files only (what `helpdesk train` times), then save the model once."""
+    from bot.config import Settings
+    from bot.nlu.model import train_from_files
+
+    settings = Settings.load()
+    times: list[float] = []
+    model = None
+    for i in range(runs):
+        started = time.perf_counter()
+        model = train_from_files(settings.nlu)
+        times.append(time.perf_counter() - started)
+        log(f"training run {i + 1}/{runs}: {times[-1]:.3f}s")
+    assert model is not None
+    model.save(model_out)  # not timed; the servers below load this file
+    return {
+        "nlu_training_seconds": round(times[0], 3),
+        "nlu_training_seconds_median": round(statistics.median(times), 3),
+        "nlu_training_runs_seconds": [round(t, 3) for t in times],
+        "nlu_intents": len(model.intents.labels),
+        "nlu_features": len(model.featurizer.vocabulary),
+    }
+
+
+# --- the server under test ---------------------------------------------------------------
+
+class Server:
+    """One `helpdesk serve` subprocess on a free loopback port with its own fresh database."""
+
+    def __init__(self, *, workdir: Path, model_path: Path, name: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.db_path = workdir / f"{name}.sqlite3"
+        self.log_path = workdir / f"{name}.log"
+        self.env = {
+            **os.environ,
+            "HELPDESK_DATABASE_URL": f"sqlite:///{self.db_path}",  # absolute: sqlite:////tmp/...
+            "HELPDESK_NLU_MODEL": str(model_path),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.launched_at = 0.0
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        with self.log_path.open("wb") as out:
+            self.launched_at = time.perf_counter()
+            self.proc = subprocess.Popen(
+                [str(HELPDESK), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=PROJECT_ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_first_answer(self, *, timeout: float = 60.0) -> float:
+        """Seconds from launch to the first 200 JSON-list answer of the webhook (10 ms polls)."""
+        assert self.proc is not None
+        body = {"sender": "cold-start", "message": "hi"}
+        deadline = self.launched_at + timeout
+        with httpx.Client(trust_env=False, timeout=5.0) as client:
+            while time.perf_counter() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.tail()}")
+                try:
+                    response = client.post(self.base_url + WEBHOOK, json=body)
+                    if response.status_code == 200 and isinstance(response.json(), list):
+                        return time.perf_counter() - self.launched_at
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.01)
+        raise RuntimeError(f"server not answering after {timeout}s; see {self.tail()}")
+
+    def tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-2000:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+# --- 2. cold start -----------------------------------------------------------------------
+
+def measure_cold_start(*, launches: int, workdir: Path, model_path: Path,
+                       servers: list[Server]) -> dict[str, Any]:
+    times: list[float] = []
+    for i in range(launches):
+        server = Server(workdir=workdir, model_path=model_path, name=f"cold{i}")
+        servers.append(server)
+        server.start()
+        try:
+            times.append(server.wait_first_answer())
+        finally:
+            server.stop()
+        log(f"cold start {i + 1}/{launches}: {times[-1]:.3f}s")
+    return {
+        "cold_start_seconds": round(statistics.median(times), 3),
+        "cold_start_runs_seconds": [round(t, 3) for t in times],
+    }
+
+
+# --- 3 + 4. turn latency and throughput ----------------------------------------------------
+
+@dataclass
+class Tally:
+    latencies: list[float]
+    errors: int = 0
+
+
+async def _post_turn(client: httpx.AsyncClient, sender: str, text: str, tally: Tally,
+                     *, record: bool) -> None:
+    started = time.perf_counter()
+    try:
+        response = await client.post(WEBHOOK, json={"sender": sender, "message": text})
+        ok = response.status_code == 200 and isinstance(response.json(), list)
+    except httpx.HTTPError:
+        ok = False
+    elapsed = time.perf_counter() - started
+    if not ok:
+        tally.errors += 1
+    elif record:
+        tally.latencies.append(elapsed)
+
+
+async def _conversations(client: httpx.AsyncClient, *, tag: str, concurrency: int, rounds: int,
+                         script: tuple[str, ...], tally: Tally, record: bool) -> float:
+    """`concurrency` workers, each running `rounds` conversations in turn; returns wall seconds."""
+
+    async def worker(w: int) -> None:
+        for r in range(rounds):
+            sender = f"bench-{tag}-{w}-{r}"
+            for text in script:
+                await _post_turn(client, sender, text, tally, record=record)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def _health(client: httpx.AsyncClient, *, concurrency: int, per_worker: int,
+                  tally: Tally) -> float:
+    async def worker() -> None:
+        for _ in range(per_worker):
+            started = time.perf_counter()
+            try:
+                ok = (await client.get("/health")).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                tally.latencies.append(time.perf_counter() - started)
+            else:
+                tally.errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+def _client(server: Server, concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(base_url=server.base_url, trust_env=False, timeout=30.0, limits=limits)
+
+
+async def _load(server: Server, sizes: Sizes) -> dict[str, Any]:
+    c = sizes.concurrency
+    async with _client(server, c) as client:
+        log("load: warm-up (not measured)")
+        warm = Tally([])
+        await _conversations(client, tag="warm", concurrency=c, rounds=1, script=SCRIPT,
+                             tally=warm, record=False)
+        await _health(client, concurrency=c, per_worker=20, tally=Tally([]))
+
+        turns = Tally([])
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
+        turn_wall = await _conversations(client, tag="load", concurrency=c,
+                                         rounds=sizes.script_rounds, script=SCRIPT, tally=turns,
+                                         record=True)
+        turn_server_cpu = cpu_seconds(server.pid) - server_cpu
+        turn_client_cpu = time.process_time() - client_cpu
+        n_turns = len(turns.latencies) + turns.errors
+        log(f"load: {n_turns} turns in {turn_wall:.2f}s")
+
+        health = Tally([])
+        per_worker = max(1, n_turns // c)
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
+        health_wall = await _health(client, concurrency=c, per_worker=per_worker, tally=health)
+        health_server_cpu = cpu_seconds(server.pid) - server_cpu
+        health_client_cpu = time.process_time() - client_cpu
+        log(f"load: {per_worker * c} health requests in {health_wall:.2f}s")
+
+        # Diagnostic, not a bar: one conversation at a time, so no request waits behind another.
+        sequential = Tally([])
+        await _conversations(client, tag="seq", concurrency=1, rounds=sizes.sequential_rounds,
+                             script=SCRIPT, tally=sequential, record=True)
+
+    turn_ms = summarise_ms(turns.latencies)
+    health_ms = summarise_ms(health.latencies)
+    n_health = per_worker * c
+    turns_per_s = n_turns / turn_wall
+    health_rps = n_health / health_wall
+    return {
+        "turn_latency_p50_ms": turn_ms["p50"],
+        "turn_latency_p95_ms": turn_ms["p95"],
+        "turn_latency_p99_ms": turn_ms["p99"],
+        "turn_latency_mean_ms": turn_ms["mean"],
+        "turn_latency_max_ms": turn_ms["max"],
+        "turns_measured": n_turns,
+        "turn_errors": turns.errors + warm.errors,
+        "concurrency": c,
+        "turns_per_second": round(turns_per_s, 1),
+        "health_requests_per_second": round(health_rps, 1),
+        "health_latency_ms": health_ms,
+        "health_errors": health.errors,
+        "turns_to_health_throughput_ratio": round(turns_per_s / health_rps, 4),
+        # Where the wall time went: CPU of the server process and of this (client) process.
+        "server_cpu_ms_per_turn": round(turn_server_cpu * 1000 / n_turns, 3),
+        "client_cpu_ms_per_turn": round(turn_client_cpu * 1000 / n_turns, 3),
+        "server_cpu_ms_per_health_request": round(health_server_cpu * 1000 / n_health, 3),
+        "client_cpu_ms_per_health_request": round(health_client_cpu * 1000 / n_health, 3),
+        "turn_latency_sequential_ms": summarise_ms(sequential.latencies),
+        "turn_errors_sequential": sequential.errors,
+    }
+
+
+# --- 5. memory ---------------------------------------------------------------------------
+
+async def _memory(server: Server, sizes: Sizes) -> dict[str, Any]:
+    c = sizes.concurrency
+    rounds = math.ceil(sizes.memory_conversations / c)
+    before = rss_mb(server.pid)
+    tally = Tally([])
+    async with _client(server, c) as client:
+        wall = await _conversations(client, tag="mem", concurrency=c, rounds=rounds,
+                                    script=SCRIPT[: sizes.memory_turns], tally=tally, record=True)
+    after = rss_mb(server.pid)
+    log(f"memory: {rounds * c} conversations in {wall:.1f}s, VmRSS {after.get('VmRSS')} MB")
+    return {
+        "rss_mb_after_1000_conversations": after.get("VmRSS"),
+        "rss_mb_peak_VmHWM": after.get("VmHWM"),
+        "rss_mb_before_conversations": before.get("VmRSS"),
+        "memory_conversations": rounds * c,
+        "memory_turns_each": sizes.memory_turns,
+        "memory_errors": tally.errors,
+    }
+
+
+def measure_server(*, sizes: Sizes, workdir: Path, model_path: Path,
+                   servers: list[Server]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    load_server = Server(workdir=workdir, model_path=model_path, name="load")
+    servers.append(load_server)
+    load_server.start()
+    load_server.wait_first_answer()
+    out.update(asyncio.run(_load(load_server, sizes)))
+    load_server.stop()
+
+    # A fresh server, so the memory figure counts exactly these conversations.
+    mem_server = Server(workdir=workdir, model_path=model_path, name="memory")
+    servers.append(mem_server)
+    mem_server.start()
+    mem_server.wait_first_answer()
+    out.update(asyncio.run(_memory(mem_server, sizes)))
+    mem_server.stop()
+    return out
+
+
+# --- report ------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "httpx": httpx.__version__,
+    }
+
+
+def bars_met(figures: dict[str, Any]) -> dict[str, bool | None]:
+    met: dict[str, bool | None] = {}
+    for name, (_, limit) in BARS.items():
+        value = figures.get(name)
+        met[name] = None if value is None else bool(value <= limit)
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, a smoke run (< 30 s)")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+
+    report: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "sizes": sizes.__dict__,
+        "script": list(SCRIPT),
+    }
+    figures: dict[str, Any] = {}
+    servers: list[Server] = []
+    workdir = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    started = time.perf_counter()
+    try:
+        model_path = workdir / "nlu.json"
+        figures.update(measure_training(runs=sizes.training_runs, model_out=model_path))
+        figures.update(measure_cold_start(launches=sizes.cold_starts, workdir=workdir,
+                                          model_path=model_path, servers=servers))
+        figures.update(measure_server(sizes=sizes, workdir=workdir, model_path=model_path,
+                                      servers=servers))
+    except Exception as exc:  # report what we have; the error is part of the result
+        report["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report["figures"] = figures
+    report["bars"] = {name: f"{op} {limit}" for name, (op, limit) in BARS.items()}
+    report["bars_met"] = bars_met(figures)
+    report["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.nlu.model import train_from_files
+from tests.fakes.accounts import scripted_accounts  # noqa: F401  (fixture used by conversation scripts)
 from tests.fakes.clock import FixedClock
 
 # Wednesday 2 December 2026, 10:00 in Raleigh: the call center is open.

@@ -1,25 +1,11 @@
-"""Account journeys through the real engine: the account_*.yml scripts, and a test call
-whose outcome comes back from the phone simulator's signed webhooks into the conversation."""
+"""A test call whose outcome comes back from the phone simulator's signed webhooks into the
+conversation (the account_*.yml scripts run with the others in test_conversations.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bot.dialogue.scripts import Script, load_scripts, run_script
-from tests.fakes.accounts import scripted_accounts  # noqa: F401  (fixture for the scripts)
-
-SCRIPTS = [s for s in load_scripts(Path(__file__).parent / "conversations") if s.source.startswith("account_")]
-
-
-@pytest.mark.parametrize("script", SCRIPTS, ids=[f"{s.source}:{s.name}" for s in SCRIPTS])
-async def test_account_script(script: Script, runtime: Any, request: pytest.FixtureRequest) -> None:
-    for name in script.fixtures:
-        request.getfixturevalue(name)
-    result = await run_script(runtime.assistant, script)
-    assert result.passed, "\n".join(result.failures + ["--- transcript ---"] + result.transcript)
 
 
 def say(client: Any, sender: str, text: str) -> list[dict[str, Any]]:
@@ -29,7 +15,7 @@ def say(client: Any, sender: str, text: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def verified_caller(client: Any, scripted_accounts: None, demo_accounts: Any) -> str:  # noqa: F811
+def verified_caller(client: Any, scripted_accounts: None, demo_accounts: Any) -> str:
     for text in ("can you call my phone to test it", "phoneuser01", "rex", "ford"):
         replies = say(client, "caller-1", text)
     assert "Calling your primary number" in replies[-1]["text"]

@@ -1,7 +1,8 @@
 """Every fact the bot can say (kb/ articles, data/ YAML) must agree with the MFA job aid.
 
-The seed is shared/seed/nctracks-mfa-job-aid.txt beside the repository; HELPDESK_SEED_PATH
-overrides it. Rasa NLU training examples (a top-level ``nlu:`` key) are what users type, not
+The seed is shared/seed/nctracks-mfa-job-aid.txt beside the repository. A copy lives in
+docs/seed/ so a checkout alone (CI) can run these checks; when the original is present the copy
+must be identical to it. HELPDESK_SEED_PATH overrides both. Rasa NLU training examples (a top-level ``nlu:`` key) are what users type, not
 what the bot says, so they are left out of the checks.
 """
 
@@ -19,7 +20,8 @@ import yaml
 from bot.knowledge import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SEED = Path(__file__).resolve().parents[2] / "shared/seed/nctracks-mfa-job-aid.txt"
+SHARED_SEED = ROOT.parent / "shared/seed/nctracks-mfa-job-aid.txt"
+SEED_COPY = ROOT / "docs/seed/nctracks-mfa-job-aid.txt"
 PORTAL = "https://tmfamobile.nc.gov/userportal/"
 ERROR_CODES = ("E05", "E06")
 CALL_FAILURES = ("hash_not_pressed", "no_input_timeout", "call_disconnected", "no_call_received")
@@ -117,10 +119,16 @@ def quotes_not_in_seed(sources: dict[str, str], seed: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def seed() -> str:
-    path = Path(os.environ.get("HELPDESK_SEED_PATH") or DEFAULT_SEED)
+    path = Path(os.environ.get("HELPDESK_SEED_PATH") or (SHARED_SEED if SHARED_SEED.is_file() else SEED_COPY))
     if not path.is_file():
         pytest.fail(f"MFA job aid seed not found at {path}; set HELPDESK_SEED_PATH to its location")
     return path.read_text(encoding="utf-8")
+
+
+def test_the_seed_copy_matches_the_original() -> None:
+    if not SHARED_SEED.is_file():
+        pytest.skip(f"the original seed is not beside this checkout ({SHARED_SEED})")
+    assert SEED_COPY.read_bytes() == SHARED_SEED.read_bytes(), "refresh docs/seed/ from shared/seed/"
 
 
 @pytest.fixture(scope="module")

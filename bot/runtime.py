@@ -55,12 +55,17 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         fallback_threshold=settings.nlu.fallback_threshold,
         ambiguity_threshold=settings.nlu.ambiguity_threshold,
     )
-    live = LiveHub()
+    # --- issue 7: locks, live pushes and metrics shared across workers (Redis when configured) ---
+    from bot.ops.shared_state import shared_state
+
+    shared = shared_state(services)
+    live: LiveHub = shared.live
     assistant = Assistant(
         interpreter=interpreter, engine=engine, store=SqlTrackerStore(services.sessions), live=live,
         clock=services.clock, max_message_chars=settings.dialogue.max_message_chars,
         session_expiry_minutes=settings.dialogue.session_expiry_minutes,
         phi_scanner=phi.scan,
+        locks=shared.locks, observer=shared.metrics.observe_turn,  # issue 7
     )
     services.bus.connect(assistant.trigger_intent)
     return Runtime(settings=settings, services=services, assistant=assistant,

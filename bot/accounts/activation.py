@@ -19,6 +19,7 @@ from bot.accounts.directory import Directory
 from bot.accounts.models import ActivationCode, utc
 from bot.errors import RateLimited
 from bot.services.clock import Clock
+from bot.services.redis_limits import Limits, LocalLimits  # issue 7
 from bot.storage.db import session_scope
 
 VALID_MINUTES = 10
@@ -40,6 +41,8 @@ class NewActivation:
 
 
 class ActivationService:
+    limits: Limits = LocalLimits()  # issue 7: replaced by the shared (Redis) gate when configured
+
     def __init__(
         self, *, sessions: sessionmaker[Session], directory: Directory, box: SecretBox, clock: Clock,
         per_hour: int = PER_HOUR,
@@ -49,6 +52,8 @@ class ActivationService:
 
     def generate(self, *, ncid: str, sender_id: str, channel: str = "rest") -> NewActivation:
         now = self._clock.now()
+        # --- issue 7: an atomic gate shared by every worker, before the SQL count ---
+        gate = self.limits.admit(f"activation:{ncid}", limit=self._per_hour, window_seconds=3600, now=now)
         with session_scope(self._sessions) as session:
             since = now - timedelta(hours=1)
             recent = list(session.scalars(
@@ -56,8 +61,9 @@ class ActivationService:
                     ActivationCode.ncid == ncid, ActivationCode.created_at > since
                 ).order_by(ActivationCode.created_at)
             ))
-            if len(recent) >= self._per_hour:
-                retry = int((utc(recent[0]) + timedelta(hours=1) - now).total_seconds())
+            if len(recent) >= self._per_hour or gate is not None:
+                retry = (int((utc(recent[0]) + timedelta(hours=1) - now).total_seconds())
+                         if len(recent) >= self._per_hour else gate or 60)
                 audit.record(session, at=now, ncid=ncid, actor=sender_id, action="activation_code",
                              channel=channel, outcome="rate_limited")
                 session.commit()

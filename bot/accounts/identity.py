@@ -22,6 +22,7 @@ from bot.accounts import audit
 from bot.accounts.directory import Directory, normalize_ncid
 from bot.accounts.models import IdentityCheck, IdentityLockout, utc
 from bot.services.clock import Clock
+from bot.services.redis_limits import Limits, LocalLimits  # issue 7
 from bot.storage.db import session_scope
 
 MAX_FAILURES = 5
@@ -67,6 +68,8 @@ class Failed:
 
 
 class IdentityService:
+    limits: Limits = LocalLimits()  # issue 7: replaced by the shared (Redis) counter when configured
+
     def __init__(
         self,
         *,
@@ -136,12 +139,15 @@ class IdentityService:
             passed = len(check.results) == 2 and all(check.results)
             lock.updated_at = now
             if passed:
+                self.limits.clear(f"identity:{check.ncid}")  # issue 7
                 lock.failures, lock.positions, lock.locked_until = 0, None, None
                 check.results, check.verified_until = [], now + self._verified
                 audit.record(session, at=now, ncid=check.ncid, actor=sender_id,
                              action="identity_check", channel=channel, outcome="verified")
                 return Verified(ncid=check.ncid, until=now + self._verified)
-            lock.failures += 1
+            # --- issue 7: concurrent failures on several workers are all counted ---
+            shared = self.limits.count_failure(f"identity:{check.ncid}", window_seconds=LOCK_MINUTES * 60)
+            lock.failures = max(lock.failures + 1, shared)
             session.delete(check)
             if lock.failures >= MAX_FAILURES:
                 lock.locked_until = now + timedelta(minutes=LOCK_MINUTES)

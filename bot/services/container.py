@@ -39,6 +39,8 @@ class Services:
 
     def close(self) -> None:
         self.engine.dispose()
+        if "shared_state" in self.extras:  # issue 7: the Redis clients
+            self.extras["shared_state"].close()
 
 
 def create_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -63,4 +65,8 @@ def create_services(settings: Settings, *, clock: Clock | None = None) -> Servic
     services.mail = Outbox(sessions=services.sessions, clock=services.clock, smtp_url=settings.smtp_url)
     services.tickets = TicketService(sessions=services.sessions, clock=services.clock, outbox=services.mail)
     services.hours = CallCenterHours(settings.call_center, services.clock)
+    # --- issue 7: shared state across workers (Redis when configured), metrics ---
+    from bot.ops.shared_state import attach_shared_state
+
+    attach_shared_state(services)  # services.extras["shared_state"]
     return services

@@ -30,6 +30,7 @@ from bot.accounts.models import TestCall, utc
 from bot.accounts.phones import display
 from bot.config import Settings
 from bot.errors import BadRequest, RateLimited, ServiceUnavailable
+from bot.services.redis_limits import Limits, LocalLimits  # issue 7
 from bot.services.clock import Clock
 from bot.services.conversation_bus import ConversationBus
 from bot.storage.db import session_scope
@@ -133,6 +134,7 @@ class FinalOutcome:
 
 class TestCallService:
     __test__ = False  # not a pytest class
+    limits: Limits = LocalLimits()  # issue 7: replaced by the shared (Redis) gate when configured
 
     def __init__(
         self, *, sessions: sessionmaker[Session], directory: Directory, clock: Clock,
@@ -193,10 +195,13 @@ class TestCallService:
         if not numbers:
             raise BadRequest("no phone numbers on file")
         now = self._clock.now()
+        # --- issue 7: an atomic gate shared by every worker, before the SQL count ---
+        gate = self.limits.admit(f"test_call:{ncid}", limit=self._per_hour, window_seconds=3600, now=now)
         with session_scope(self._sessions) as session:
             recent = _recent(session, ncid, now)
-            if len(recent) >= self._per_hour:
-                retry = int((utc(recent[0]) + timedelta(hours=1) - now).total_seconds())
+            if len(recent) >= self._per_hour or gate is not None:
+                retry = (int((utc(recent[0]) + timedelta(hours=1) - now).total_seconds())
+                         if len(recent) >= self._per_hour else gate or 60)
                 audit.record(session, at=now, ncid=ncid, actor=sender_id, action="test_call",
                              channel=channel, outcome="rate_limited")
                 session.commit()

@@ -1,0 +1,1 @@
+"""Operations: shared state across workers, readiness, metrics, structured logs, workers."""

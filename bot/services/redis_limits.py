@@ -1,0 +1,91 @@
+"""Rate-limit counters and identity-check failure counts that every worker shares.
+
+The services keep their durable records in SQL (activation codes, test calls, lockout
+rows) and check them as before. In one process that check is already atomic: it is
+synchronous code on the one event loop. Across workers it is not (two workers can both
+count 2 of 3 and both go ahead), so with Redis each check first passes an atomic gate:
+
+- ``admit``: a fixed-window counter, ``INCR`` + ``PEXPIRE`` in one Lua script, keyed by
+  the window's index on the service clock, so fixed-clock tests stay deterministic;
+- ``count_failure``: an atomic failure count for an identity-check lockout, which the
+  service combines with its SQL count (the larger wins);
+- ``clear``: a successful check resets the shared count.
+
+``LocalLimits`` admits everything and counts nothing: the SQL check decides alone.
+If Redis cannot be reached the gate opens (logged, counted) and the SQL check decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable, Protocol
+
+import redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class Limits(Protocol):
+    def admit(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> int | None:
+        """None when admitted, else the seconds until the window reopens."""
+
+    def count_failure(self, key: str, *, window_seconds: int) -> int:
+        """The failure count including this one (0 when not shared)."""
+
+    def clear(self, key: str) -> None: ...
+
+
+class LocalLimits:
+    def admit(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> int | None:
+        return None
+
+    def count_failure(self, key: str, *, window_seconds: int) -> int:
+        return 0
+
+    def clear(self, key: str) -> None:
+        return None
+
+
+class RedisLimits:
+    def __init__(self, client: "redis.Redis", *, prefix: str,
+                 on_error: Callable[[str], None] | None = None) -> None:
+        self._client = client
+        self._prefix = prefix + "limit:"
+        self._hit = client.register_script(_HIT)
+        self._on_error = on_error or (lambda _where: None)
+
+    def admit(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> int | None:
+        stamp = now.timestamp()
+        window = int(stamp // window_seconds)
+        try:
+            count = int(self._hit(keys=[f"{self._prefix}{key}:{window}"],
+                                  args=[window_seconds * 1000 + 60_000]))
+        except RedisError as exc:
+            log.warning("redis rate limit unavailable (%s); the database check decides", type(exc).__name__)
+            self._on_error("limit")
+            return None
+        if count <= limit:
+            return None
+        return max(1, int((window + 1) * window_seconds - stamp))
+
+    def count_failure(self, key: str, *, window_seconds: int) -> int:
+        try:
+            return int(self._hit(keys=[f"{self._prefix}{key}"], args=[window_seconds * 1000]))
+        except RedisError as exc:
+            log.warning("redis failure counter unavailable (%s)", type(exc).__name__)
+            self._on_error("limit")
+            return 0
+
+    def clear(self, key: str) -> None:
+        try:
+            self._client.delete(f"{self._prefix}{key}")
+        except RedisError:
+            self._on_error("limit")

@@ -1,0 +1,97 @@
+"""Live pushes across workers: LiveHub's interface over Redis publish/subscribe.
+
+A message published on any worker (a test-call outcome arriving on the worker that took
+Twilio's webhook, an agent's reply) goes to Redis; every worker runs one reader that
+pattern-subscribes to the deployment's live channels and hands each message to the local
+listeners of that conversation, i.e. to the worker holding the user's SSE stream.
+
+If Redis cannot be reached a publish is delivered to this worker's listeners only (logged
+and counted); the reader reconnects by itself. Every message is stored before it is
+published, so a listener that missed one finds it in the history endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Callable
+
+from redis.exceptions import RedisError
+
+from bot.channels.live import LiveHub
+from bot.services.redis_client import AsyncClients
+
+log = logging.getLogger(__name__)
+
+RECONNECT_SECONDS = 0.5
+
+
+class RedisLiveHub(LiveHub):
+    def __init__(self, clients: AsyncClients, *, queue_size: int = 100,
+                 on_error: Callable[[str], None] | None = None) -> None:
+        super().__init__(queue_size=queue_size)
+        self._clients = clients
+        self._prefix = clients.config.prefix + "live:"
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self._on_error = on_error or (lambda _where: None)
+
+    async def start(self) -> None:
+        """Start the reader; returns once subscribed (or after a short wait if Redis is down)."""
+        if self._reader is None or self._reader.done():
+            self._subscribed = asyncio.Event()
+            self._reader = asyncio.create_task(self._read(), name="redis-live-reader")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), 2.0)
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+
+    @property
+    def subscribed(self) -> bool:
+        return self._reader is not None and not self._reader.done() and self._subscribed.is_set()
+
+    async def publish(self, sender_id: str, messages: list[dict[str, Any]]) -> None:
+        if self._reader is None:  # a runtime used without the app's lifespan (CLI, tests)
+            await self.start()
+        payload = json.dumps({"sender_id": sender_id, "messages": messages})
+        try:
+            await self._clients.get().publish(self._prefix + sender_id, payload)
+        except RedisError as exc:
+            log.warning("redis publish failed (%s); delivering on this worker only", type(exc).__name__)
+            self._on_error("publish")
+            await super().publish(sender_id, messages)
+
+    async def _read(self) -> None:
+        client = self._clients.pubsub_client()
+        try:
+            while True:
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                try:
+                    await pubsub.psubscribe(self._prefix + "*")
+                    self._subscribed.set()
+                    async for item in pubsub.listen():
+                        if item.get("type") != "pmessage":
+                            continue
+                        try:
+                            data = json.loads(item["data"])
+                            await super().publish(str(data["sender_id"]), list(data["messages"]))
+                        except (ValueError, KeyError, TypeError):
+                            log.warning("ignored a malformed live message")
+                except (RedisError, OSError) as exc:
+                    self._subscribed.clear()
+                    log.warning("redis live reader lost its connection (%s); reconnecting",
+                                type(exc).__name__)
+                    self._on_error("subscribe")
+                    await asyncio.sleep(RECONNECT_SECONDS)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+        finally:
+            await client.aclose()

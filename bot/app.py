@@ -66,15 +66,23 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     route_list += telephony_views.routes(runtime.services)
     route_list += ticket_views.routes(runtime.services)
     route_list += web.routes(runtime)
+    from bot.channels.slack import channel as slack  # issue 5: Slack, only when configured
+
+    slack_channel = slack.build_slack_channel(runtime)  # issue 5
+    route_list += slack.routes(slack_channel)  # issue 5: /slack/events, /slack/install, /slack/oauth_redirect
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Emails queued while the server was down go out once it is back.
         outbox = OutboxWorker(runtime.services.mail)
         outbox.start()
+        if slack_channel is not None:
+            await slack_channel.start()  # issue 5: Socket Mode, when configured
         try:
             yield
         finally:
+            if slack_channel is not None:
+                await slack_channel.stop()  # issue 5
             await outbox.stop()
             runtime.close()
 

@@ -74,6 +74,10 @@ class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    # --- issue 5: Slack OAuth (several workspaces) and Socket Mode ---
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -175,6 +179,10 @@ class Settings:
                 slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
                 slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
                 slack_api_url=env.get("HELPDESK_SLACK_API_URL") or None,
+                # --- issue 5: Slack OAuth and Socket Mode ---
+                slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+                slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+                slack_app_token=env.get("SLACK_APP_TOKEN") or None,
                 raw=raw,
             )
         except (TypeError, ValueError) as exc:

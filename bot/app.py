@@ -18,6 +18,9 @@ from bot.config import Settings
 from bot.errors import (BadRequest, ConfigError, Forbidden, HelpdeskError, NotFound, RateLimited,
                         ServiceUnavailable, Unauthorized)
 from bot.knowledge import views as kb_views
+from bot.ops import views as ops_views  # issue 7
+from bot.ops.middleware import RequestContextMiddleware  # issue 7
+from bot.ops.shared_state import shared_state  # issue 7
 from bot.runtime import Runtime, build_runtime
 from bot.services.mail import OutboxWorker
 from bot.telephony import views as telephony_views
@@ -66,6 +69,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     route_list += telephony_views.routes(runtime.services)
     route_list += ticket_views.routes(runtime.services)
     route_list += web.routes(runtime)
+    route_list += ops_views.routes(runtime)  # issue 7: /ready, /metrics, /openapi.json
     from bot.channels.slack import channel as slack  # issue 5: Slack, only when configured
 
     slack_channel = slack.build_slack_channel(runtime)  # issue 5
@@ -76,6 +80,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         # Emails queued while the server was down go out once it is back.
         outbox = OutboxWorker(runtime.services.mail)
         outbox.start()
+        await shared_state(runtime.services).start()  # issue 7: the Redis live-push reader
         if slack_channel is not None:
             await slack_channel.start()  # issue 5: Socket Mode, when configured
         try:
@@ -83,6 +88,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         finally:
             if slack_channel is not None:
                 await slack_channel.stop()  # issue 5
+            await shared_state(runtime.services).stop()  # issue 7
             await outbox.stop()
             runtime.close()
 
@@ -93,4 +99,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    # --- issue 7: request id, access log and HTTP metrics around every request ---
+    app.add_middleware(RequestContextMiddleware, metrics=shared_state(runtime.services).metrics)
     return app

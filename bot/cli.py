@@ -33,6 +33,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
     settings = _settings(args)
+    # --- issue 7: structured (JSON) logs; several workers behind one port ---
+    from bot.ops import workers as ops_workers
+
+    fmt = ops_workers.log_format(settings, args.log_format)
+    ops_workers.configure_logging(fmt, args.log_level)
+    if args.workers > 1:
+        if args.demo:
+            seeding = build_runtime(settings)
+            _seed_demo(seeding)
+            seeding.close()
+        print(f"MFA Help Desk Assistant on http://{settings.host}:{settings.port} "
+              f"({args.workers} workers)", flush=True)
+        ops_workers.serve_many(settings, workers=args.workers, log_level=args.log_level, fmt=fmt)
+        return 0
+    # --- end issue 7 ---
     started = time.perf_counter()
     runtime = build_runtime(settings)
     if args.demo:
@@ -41,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("ready in %.2fs", time.perf_counter() - started)
     print(f"MFA Help Desk Assistant on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                access_log=False, lifespan="on")
+                access_log=False, lifespan="on", **ops_workers.uvicorn_options(fmt))
     return 0
 
 
@@ -185,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="seed the demo accounts first")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--workers", type=int, default=1,  # issue 7
+                       help="worker processes behind this port (share state via the database and Redis)")
+    serve.add_argument("--log-format", choices=["text", "json"],  # issue 7
+                       help="json: one JSON object per line with the request id (default in production)")
     serve.set_defaults(func=cmd_serve)
 
     chat = sub.add_parser("chat", help="talk to the assistant in this terminal")

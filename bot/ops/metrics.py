@@ -6,9 +6,10 @@ work inserts (tickets, queued emails), so no domain module needs to know about m
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +36,11 @@ class Metrics:
                                     "back to the single-process path", ["operation"], registry=r)
 
     def render(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Several workers (`serve --workers N`): merge what every worker wrote.
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)
+            return generate_latest(merged)
         return generate_latest(self.registry)
 
     def observe_turn(self, *, channel: str, events: Iterable[dict[str, Any]], seconds: float) -> None:

@@ -10,7 +10,7 @@ tracker, whether this conversation is verified; when it is not, it remembers its
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
@@ -250,7 +250,12 @@ class ActionExplainTestCallOutcome(ServiceAction):
 def _rate_limited(dispatcher: CollectingDispatcher, services: "Services", seconds: int) -> None:
     at = services.clock.now() + timedelta(seconds=seconds)
     dispatcher.utter_message(response="utter_test_call_rate_limited", minutes=_minutes(seconds),
-                             at=at.strftime("%H:%M UTC"))
+                             at=_local_time(services, at))
+
+
+def _local_time(services: "Services", moment: datetime) -> str:
+    """Clock time in the call center's zone (North Carolina), the way users read it: "2:05 PM ET"."""
+    return moment.astimezone(services.hours.zone).strftime("%I:%M %p ET").lstrip("0")
 
 
 # --- authenticator activation ----------------------------------------------------------
@@ -267,7 +272,7 @@ class ActionNewActivationCode(AccountAction):
             return []
         dispatcher.utter_message(response="utter_activation_code", code=new.code, url=new.url,
                                  image=new.qr_data_url, minutes=10,
-                                 expires_at=new.expires_at.strftime("%H:%M UTC"))
+                                 expires_at=_local_time(self.services, new.expires_at))
         return [SlotSet("authenticator_code", None), ActiveLoop("authenticator_code_form")]
 
 

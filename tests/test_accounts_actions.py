@@ -156,7 +156,7 @@ async def test_fourth_call_in_an_hour_says_when_to_retry(actions: dict[str, Acti
         await run(actions["action_place_test_call"])
     _, messages = await run(actions["action_place_test_call"])
     assert messages[0]["response"] == "utter_test_call_rate_limited" and messages[0]["minutes"] == 60
-    assert messages[0]["at"] == "16:00 UTC"
+    assert messages[0]["at"] == "11:00 AM ET"
 
 
 async def test_app_user_without_phones_is_told_so(actions: dict[str, Action], services: Services) -> None:

@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -40,6 +40,24 @@ class SlackDriver:
         self.client, self.fake = client, fake
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
+        route = next(r for r in client.app.routes if getattr(r, "path", None) == "/slack/events")
+        self.channel: Any = route.endpoint.__self__  # the SlackChannel serving this app
+
+    def wait_turns(self, done: int, *, timeout: float = 15.0) -> None:
+        """Waits until ``done`` turns have posted all their replies (they run after the ack)."""
+        deadline = time.monotonic() + timeout
+        while self.channel.turns_done < done:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {self.channel.turns_done} of {done} Slack turns finished")
+            time.sleep(0.005)
+
+    def turn(self, send: Callable[[], Any]) -> list[Call]:
+        """Sends one user act and returns every message the app posted for it."""
+        before_turns, before_posts = self.channel.turns_done, len(self.fake.of("chat.postMessage"))
+        response = send()
+        assert response.status_code == 200, response.text
+        self.wait_turns(before_turns + 1)
+        return self.fake.of("chat.postMessage")[before_posts:]
 
     def ts(self) -> str:
         return f"1764340000.{next(self._ts):06d}"
@@ -118,10 +136,8 @@ class SlackDriver:
     def count(self, *, channel: str = ALICE_DM) -> int:
         return len([c for c in self.fake.of("chat.postMessage") if c.params.get("channel") == channel])
 
-    def say_dm(self, text: str, *, expect: int = 1) -> list[Call]:
-        before = self.count()
-        assert self.dm(text).status_code == 200
-        return self.replies(expect, after=before)
+    def say_dm(self, text: str, **kwargs: Any) -> list[Call]:
+        return self.turn(lambda: self.dm(text, **kwargs))
 
 
 def text_of(calls: list[Call]) -> str:

@@ -121,11 +121,15 @@ def _params(body: bytes, content_type: str) -> dict[str, Any]:
     if "json" in content_type:
         value = json.loads(body)
         return value if isinstance(value, dict) else {}
-    out: dict[str, Any] = {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+    return {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    # The client sends blocks/files as JSON text in form fields and query strings.
     for key in _JSON_FIELDS:
-        if isinstance(out.get(key), str) and out[key][:1] in "[{":
-            out[key] = json.loads(out[key])
-    return out
+        if isinstance(params.get(key), str) and params[key][:1] in "[{":
+            params[key] = json.loads(params[key])
+    return params
 
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
@@ -153,7 +157,9 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if not path.startswith("/api/"):
                 return self._reply(404, {"ok": False, "error": "not_found"})
             method = path.removeprefix("/api/")
-            params = _params(body, self.headers.get("Content-Type") or "")
+            query = self.path.partition("?")[2]
+            params = _decode_json_fields({**{k: v[-1] for k, v in parse_qs(query).items()},
+                                          **_params(body, self.headers.get("Content-Type") or "")})
             auth = self.headers.get("Authorization") or ""
             token = auth[7:] if auth.startswith("Bearer ") else params.get("token")
             if method == "oauth.v2.access" and auth.startswith("Basic "):

@@ -63,6 +63,7 @@ class SlackChannel:
                             raise_error_for_unhandled_request=False)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._socket: Any = None
+        self.turns_done = 0  # turns whose replies are all posted (tests and metrics read it)
         self._register()
         # Messages nobody asked for (test-call outcomes) reach Slack through the live hub.
         live = self.assistant.live
@@ -169,6 +170,12 @@ class SlackChannel:
     # ------------------------------------------------------------------- turns
     async def converse(self, *, place: SlackPlace, user: str, text: str, client: AsyncWebClient) -> None:
         """One turn for a Slack conversation, its replies posted where it happened."""
+        try:
+            await self._converse(place=place, user=user, text=text, client=client)
+        finally:
+            self.turns_done += 1
+
+    async def _converse(self, *, place: SlackPlace, user: str, text: str, client: AsyncWebClient) -> None:
         sender = place.sender_id
         if not place.is_dm and self._is_account_request(text):
             await self._post(client, place, [BotMessage(text=say("dm_only"))])

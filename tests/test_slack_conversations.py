@@ -1,0 +1,144 @@
+"""Conversation scripts through Slack payloads: a DM with button clicks, a thread started by a
+mention, account requests kept to DMs, and a test-call outcome posted into the DM later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.slack_driver import (ALICE_DM, GENERAL, SlackDriver, fake_slack, settings, slack,  # noqa: F401
+                                      text_of)
+from tests.fakes.slack_server import TEAM, FakeSlack
+
+
+def buttons(call: Any) -> list[str]:
+    return [e["text"]["text"] for b in call.params.get("blocks") or [] if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def mrkdwn(call: Any) -> str:
+    return "\n".join(b["text"]["text"] for b in call.params.get("blocks") or [] if b["type"] == "section")
+
+
+def test_e05_in_a_dm_is_answered_as_block_kit_with_slack_links(slack: SlackDriver) -> None:
+    replies = slack.say_dm("I got error E05")
+    article = mrkdwn(replies[0])
+    assert "<https://tmfamobile.nc.gov/userportal/|State MFA Portal>" in article
+    assert "**" not in article and "](" not in article  # no raw Markdown reaches Slack
+    assert "*Is your NCID brand new?*" in article
+    assert "Check my NCID" in buttons(replies[-1])
+
+
+def test_a_button_click_continues_the_dm_and_takes_the_buttons_off(slack: SlackDriver,
+                                                                   fake_slack: FakeSlack,
+                                                                   demo_accounts: Any) -> None:
+    offer = slack.say_dm("I got error E05")[-1]
+    asked = slack.turn(lambda: slack.click(offer, "Check my NCID"))
+    assert "What is your NCID" in text_of(asked)
+    [update] = fake_slack.of("chat.update")
+    assert update.params["ts"] == offer.response["ts"]
+    assert not any(b["type"] == "actions" for b in update.params["blocks"])
+    assert "Check my NCID" in update.params["blocks"][-1]["elements"][0]["text"]
+    status = slack.say_dm("newuser01")
+    assert "wait" in text_of(status) and "minutes" in text_of(status)
+    tracker = slack.client.get(f"/conversations/slack:{TEAM}:{ALICE_DM}/tracker").json()
+    assert tracker["latest_message"]["text"] == "newuser01"
+
+
+def test_a_mention_is_answered_in_a_thread_that_keeps_its_own_conversation(slack: SlackDriver) -> None:
+    root = slack.ts()
+    first = slack.turn(lambda: slack.mention("how do I register for MFA", ts=root))
+    assert all(c.params["channel"] == GENERAL and c.params["thread_ts"] == root for c in first)
+    assert "Phone Call" in text_of(first) or "phone" in text_of(first).lower()
+    # A reply in the thread without a mention continues the same conversation.
+    follow = slack.turn(lambda: slack.thread_reply("what does E06 mean", thread_ts=root))
+    assert follow and all(c.params["thread_ts"] == root for c in follow)
+    assert "E06" in text_of(follow)
+    sender = f"slack:{TEAM}:{GENERAL}:{root}"
+    events = slack.client.get(f"/conversations/{sender}/tracker").json()["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["how do I register for MFA",
+                                                                     "what does E06 mean"]
+
+
+def test_a_reply_in_a_thread_the_assistant_is_not_in_is_ignored(slack: SlackDriver,
+                                                                 fake_slack: FakeSlack) -> None:
+    assert slack.thread_reply("what does E06 mean", thread_ts="1764340000.999999").status_code == 200
+    slack.say_dm("hi")  # the next turn is answered, so the ignored one had its chance
+    assert [c.params["channel"] for c in fake_slack.of("chat.postMessage")] == [ALICE_DM]
+
+
+def test_account_requests_in_a_thread_are_sent_to_the_dm(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    root = slack.ts()
+    for text in ("can you call my phone to test it", "I need a new activation code", "/check_registration"):
+        replies = slack.turn(lambda t=text: slack.mention(t, ts=root))  # type: ignore[misc]
+        assert "direct message" in text_of(replies) and "NCID" not in text_of(replies)
+    assert fake_slack.of("files.getUploadURLExternal") == []
+    assert slack.client.get(f"/conversations/slack:{TEAM}:{GENERAL}:{root}/tracker").status_code == 404
+
+
+def verify_in_dm(slack: SlackDriver, ask: str, ncid: str = "phoneuser01") -> list[Any]:
+    for text in (ask, ncid, "rex"):
+        slack.say_dm(text)
+    return slack.say_dm("ford")
+
+
+def test_a_test_call_outcome_is_posted_into_the_dm_when_it_arrives(slack: SlackDriver, fake_slack: FakeSlack,
+                                                                   scripted_accounts: None,
+                                                                   demo_accounts: Any) -> None:
+    placed = verify_in_dm(slack, "can you call my phone to test it")
+    assert "Calling your primary number" in text_of(placed)
+    before = slack.count()
+    [call] = slack.client.get("/dev/phone/calls").json()["calls"]
+    slack.client.post(f"/dev/phone/calls/{call['sid']}/answer")
+    slack.client.post(f"/dev/phone/calls/{call['sid']}/press", json={"digit": "#"})
+    pushed = slack.replies(1, after=before)
+    assert "Test call confirmed" in text_of(pushed)
+    assert pushed[0].params["channel"] == ALICE_DM and "thread_ts" not in pushed[0].params
+
+
+def test_a_failed_test_call_is_explained_in_the_dm_with_a_retry_button(slack: SlackDriver,
+                                                                       scripted_accounts: None,
+                                                                       demo_accounts: Any) -> None:
+    verify_in_dm(slack, "can you call my phone to test it")
+    before = slack.count()
+    [call] = slack.client.get("/dev/phone/calls").json()["calls"]
+    slack.client.post(f"/dev/phone/calls/{call['sid']}/answer")
+    slack.client.post(f"/dev/phone/calls/{call['sid']}/press", json={"digit": "7"})
+    pushed = slack.replies(3, after=before)
+    assert "# Not pressed After Entry" in text_of(pushed)
+    assert "Call me again" in buttons(pushed[-1])
+
+
+def test_an_activation_code_and_its_qr_png_are_uploaded_only_into_the_dm(slack: SlackDriver,
+                                                                         fake_slack: FakeSlack,
+                                                                         scripted_accounts: None,
+                                                                         demo_accounts: Any) -> None:
+    replies = verify_in_dm(slack, "I need a new activation code", ncid="appuser01")
+    assert "Activation code:" in text_of(replies)
+    assert "image" not in str([b["type"] for c in replies for b in c.params["blocks"]])
+    fake_slack.wait_for("files.completeUploadExternal")
+    [upload] = fake_slack.of("upload")
+    assert upload.raw.startswith(b"\x89PNG\r\n\x1a\n")
+    [get_url] = fake_slack.of("files.getUploadURLExternal")
+    assert get_url.params["filename"] == "activation-qr.png" and int(get_url.params["length"]) == len(upload.raw)
+    [complete] = fake_slack.of("files.completeUploadExternal")
+    assert complete.params["channel_id"] == ALICE_DM
+    assert complete.params["files"][0]["id"] == get_url.response["file_id"]
+
+
+def test_the_identity_check_in_a_dm_links_the_slack_user(slack: SlackDriver, scripted_accounts: None,
+                                                         demo_accounts: Any, runtime: Any, clock: Any) -> None:
+    verify_in_dm(slack, "can you call my phone to test it")
+    assert slack.channel.links.ncid_for(team_id=TEAM, user_id="U0ALICE") == "phoneuser01"
+    clock.advance(minutes=30)  # the conversation's own verification has expired by now
+    again = slack.say_dm("call my phone again to test it")
+    assert "Calling your primary number" in text_of(again) and "NCID" not in text_of(again)
+
+
+def test_an_operator_link_lets_the_linked_user_act_in_their_dm(slack: SlackDriver, scripted_accounts: None,
+                                                               demo_accounts: Any) -> None:
+    slack.channel.links.link(team_id=TEAM, user_id="U0BOB", ncid_text="PhoneUser01", linked_by="operator")
+    replies = slack.say_dm("can you call my phone to test it", user="U0BOB", channel="D0BOB")
+    assert "Calling your primary number" in text_of(replies)
+    # Someone else in the workspace is not that user.
+    other = slack.say_dm("can you call my phone to test it", user="U0EVE", channel="D0EVE")
+    assert "What is your NCID" in text_of(other)

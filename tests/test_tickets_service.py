@@ -115,7 +115,9 @@ def test_acknowledgement_carries_the_seed_facts(services: Services) -> None:
     for fact in ("1-800-688-6696", "855-710-1965", "7:00 AM - 11:00 PM EST, Monday through Friday",
                  "7:00 AM - 6:00 PM EST on weekends and State-approved holidays",
                  "This is a system generated message. Please do not reply to it.",
-                 "Protected Health Identifiers (PHI)", "800-688-6696", ticket.tracking_number):
+                 "Protected Health Identifiers (PHI)", "800-688-6696", ticket.tracking_number,
+                 # the fixed clock's 15:00 UTC on December 2 is 10:00 AM in North Carolina
+                 "12/02/2026 10:00 AM EST"):
         assert fact in text and fact in html
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from bot.services.mail import Outbox
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The Contact Center states its hours in Eastern time; the email dates the inquiry the same way.
+CONTACT_ZONE = ZoneInfo("America/New_York")
 # The seed's facts for the acknowledgement email (NCTracks Contact Center).
 CONTACT = {
     "contact_phone": "1-800-688-6696",
@@ -82,11 +85,18 @@ def render_acknowledgement(*, ticket: Ticket) -> tuple[str, str, str]:
         tracking_number=ticket.tracking_number,
         first_name=ticket.first_name,
         subject=ticket.subject,
-        sent_on=ticket.created_at.strftime("%m/%d/%Y %I:%M %p UTC"),
+        sent_on=_eastern(ticket.created_at).strftime("%m/%d/%Y %I:%M %p %Z"),
     )
     text = env.get_template("acknowledgement.txt.j2").render(values)
     html = env.get_template("acknowledgement.html.j2").render(values)
     return EMAIL_SUBJECT.format(tracking_number=ticket.tracking_number), text, html
+
+
+def _eastern(moment: datetime) -> datetime:
+    """Stored times are UTC (SQLite hands them back naive)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(CONTACT_ZONE)
 
 
 def build_transcript(*, session: Session, sender_id: str) -> list[dict[str, Any]]:

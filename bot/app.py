@@ -70,6 +70,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     route_list += ticket_views.routes(runtime.services)
     route_list += web.routes(runtime)
     route_list += ops_views.routes(runtime)  # issue 7: /ready, /metrics, /openapi.json
+    from bot.staff import views as staff_views  # issue 6: staff console
+
+    route_list += staff_views.routes(runtime)  # issue 6: /staff (sign-in, assist, handoff, tickets, insights)
     from bot.channels.slack import channel as slack  # issue 5: Slack, only when configured
 
     slack_channel = slack.build_slack_channel(runtime)  # issue 5

@@ -66,6 +66,13 @@ def _seed_demo(runtime: object) -> None:
     services = runtime.services  # type: ignore[attr-defined]
     seeded = seed_demo_accounts(directory=services.accounts.directory, clock=services.clock)
     print(f"demo accounts ready: {', '.join(seeded)}", flush=True)
+    # --- issue 6: demo staff for the console (development mode only; see README "Staff console") ---
+    if services.settings.development:
+        from bot.staff.demo import seed_demo_staff
+        from bot.staff.views import staff_service
+
+        staff = seed_demo_staff(staff=staff_service(services), development=True)
+        print(f"demo staff ready: {', '.join(staff) or 'already there'} (sign in at /staff/)", flush=True)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -232,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.accounts.cli import add_cli
 
     add_cli(sub)
+    from bot.staff.cli import add_cli as add_staff_cli  # issue 6
+
+    add_staff_cli(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "bot.storage.models",
     "bot.accounts.models",
     "bot.tickets.models",
+    "bot.staff.models",  # issue 6: staff console
     "bot.channels.slack.models",  # issue 5: Slack user links
 )
 

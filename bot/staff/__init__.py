@@ -1,0 +1,1 @@
+"""The staff console (/staff): sign-in, agent assist, live handoff, tickets and insights."""

@@ -21,6 +21,8 @@ from bot.knowledge import views as kb_views
 from bot.ops import views as ops_views  # issue 7
 from bot.ops.middleware import RequestContextMiddleware  # issue 7
 from bot.ops.shared_state import shared_state  # issue 7
+from bot.ops.errors import database_unavailable  # issue 7
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout  # issue 7
 from bot.runtime import Runtime, build_runtime
 from bot.services.mail import OutboxWorker
 from bot.telephony import views as telephony_views
@@ -104,4 +106,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     app.state.runtime = runtime
     # --- issue 7: request id, access log and HTTP metrics around every request ---
     app.add_middleware(RequestContextMiddleware, metrics=shared_state(runtime.services).metrics)
+    for lost in (OperationalError, InterfaceError, PoolTimeout):  # issue 7: database unreachable -> 503
+        app.add_exception_handler(lost, database_unavailable)
     return app

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+import requests  # issue 7: the twilio client's transport
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -41,6 +42,7 @@ RING_SECONDS = 30
 OUTCOMES = ("confirmed", "hash_not_pressed", "no_input_timeout", "call_disconnected",
             "no_call_received", "voicemail")
 DEV_ACCOUNT_SID = "AC" + "0" * 32
+TWILIO_TIMEOUT_SECONDS = 10.0  # issue 7
 DEV_AUTH_TOKEN = "dev-simulator-auth-token"
 DEV_FROM_NUMBER = "+18006886696"
 _UNANSWERED = {"no-answer", "busy", "failed", "canceled"}
@@ -71,7 +73,9 @@ class CallBackend(Protocol):
 class TwilioBackend:
     def __init__(self, *, account_sid: str, auth_token: str, base_url: str | None = None) -> None:
         self.auth_token = auth_token
-        self.http_client = RewritingHttpClient(base_url or "https://api.twilio.com", pool_connections=False)
+        # issue 7: a timeout, so a Twilio that hangs fails the leg instead of holding the turn forever
+        self.http_client = RewritingHttpClient(base_url or "https://api.twilio.com", pool_connections=False,
+                                               timeout=TWILIO_TIMEOUT_SECONDS)
         self._client = Client(account_sid, auth_token, http_client=self.http_client)
 
     def create_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
@@ -229,9 +233,9 @@ class TestCallService:
                 self.backend.create_call, to=to, from_=self._from, url=self.url("/twilio/voice" + query),
                 status_callback=self.url("/twilio/status" + query),
             )
-        except TwilioException as exc:
+        except (TwilioException, requests.RequestException) as exc:  # issue 7: timeouts, resets too
             # The message can echo the number; log the status only.
-            log.warning("Twilio refused a test call (status %s)", getattr(exc, "status", "?"))
+            log.warning("Twilio refused a test call (status %s)", getattr(exc, "status", type(exc).__name__))
             return await self._leg_failed(call_id, leg, "failed")
         with session_scope(self._sessions) as session:
             call = session.get(TestCall, call_id)

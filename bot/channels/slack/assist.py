@@ -31,18 +31,21 @@ async def assist_blocks(*, text: str, assistant: Assistant, kb: KnowledgeBase,
     if not text:
         return say("assist_usage"), section(mrkdwn(say("assist_usage")))
     text = text[: assistant.max_message_chars]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"> {_escape(text)}"}}]
+    notes: list[dict[str, Any]] = []
     if assistant.phi_scanner is not None:
         finding = assistant.phi_scanner(text)
         if finding.kinds:
-            text = finding.text  # nothing personal goes to the NLU or the search
-            blocks += section(say("assist_phi", kinds=", ".join(finding.kinds)))
+            text = finding.text  # nothing personal is echoed, parsed or searched
+            notes = section(say("assist_phi", kinds=", ".join(finding.kinds)))
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"> {_escape(text)}"}},
+                                    *notes]
     parse = assistant.interpreter.parse(text)
     intent = str(parse["intent"]["name"])
     labels = assistant.engine.domain.intent_labels
     lines = [say("assist_recognised", intent=f"{labels.get(intent, intent)} (`{intent}`)",
                  confidence=float(parse["intent"]["confidence"]))]
-    entities = ", ".join(f"{e['entity']} = `{_escape(str(e['value']))}`" for e in parse.get("entities") or [])
+    pairs = dict.fromkeys((str(e["entity"]), str(e["value"])) for e in parse.get("entities") or [])
+    entities = ", ".join(f"{name} = `{_escape(value)}`" for name, value in pairs)
     lines.append(say("assist_entities", entities=entities) if entities else say("assist_no_entities"))
     blocks += section("\n".join(lines))
 

@@ -258,7 +258,7 @@ async def _ack(ack: AsyncAck) -> None:
 
 
 async def _ack_dm_opened(ack: AsyncAck) -> None:
-    await ack(text=say("dm_opened"))
+    await ack(text=say("dm_opened"), response_type="ephemeral")
 
 
 async def _read_body(request: Request) -> bytes | Response:

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.config import PROJECT_ROOT
 from bot.errors import BadRequest, NotFound
 from bot.staff.service import CurrentSession, StaffMember, StaffService
 
@@ -57,6 +58,8 @@ class Console:
     staff: StaffService
     handoffs: "HandoffRegistry"
     secure_cookies: bool
+    # Where supervisors' reviewed training examples go (bot/staff/insights.py).
+    examples_path: Path = PROJECT_ROOT / "data" / "reviewed_examples.yml"
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:

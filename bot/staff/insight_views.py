@@ -1,9 +1,49 @@
-"""(in progress)"""
+"""Insights page (supervisors) and the not-understood -> training example review."""
 
 from __future__ import annotations
 
-from typing import Any
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.errors import BadRequest
+from bot.staff import insights
+from bot.staff.console import Console, form_text, member_of
+from bot.storage.db import session_scope
+
+DAYS = (7, 14, 30)
 
 
-def routes(console: Any) -> list[Any]:
-    return []
+def routes(console: Console) -> list[BaseRoute]:
+    services = console.services
+    known = console.runtime.interpreter.intent_names
+
+    async def page(request: Request) -> Response:
+        days = request.query_params.get("days", "14")
+        span = int(days) if days.isdigit() and int(days) in DAYS else 14
+        with session_scope(services.sessions) as session:
+            data = insights.gather(session=session, now=services.clock.now(), days=span, zone=services.hours.zone,
+                                   threshold=services.settings.nlu.fallback_threshold)
+        return console.render(request, "insights.html", {
+            "d": data, "span": span, "spans": DAYS, "intents": sorted(known),
+            "notice": request.query_params.get("notice"), "examples_file": console.examples_path.name,
+        }, active="insights")
+
+    async def review(request: Request) -> Response:
+        member = member_of(request)
+        event_id = await form_text(request, "event_id", limit=12, required=True)
+        intent = await form_text(request, "intent", limit=64)
+        decision = await form_text(request, "decision", limit=16)
+        if not event_id.isdigit():
+            raise BadRequest("event_id must be a number")
+        with session_scope(services.sessions) as session:
+            insights.review(session=session, event_id=int(event_id),
+                            intent=None if decision == "dismiss" else intent, known_intents=known,
+                            reviewer=member, now=services.clock.now(), examples_path=console.examples_path)
+        notice = "dismissed" if decision == "dismiss" else f"added+as+an+example+of+{intent}"
+        return RedirectResponse(f"/staff/insights?notice={notice}", status_code=303)
+
+    return [
+        Route("/insights", console.page(page, role="supervisor"), methods=["GET"]),
+        Route("/insights/review", console.page(review, role="supervisor"), methods=["POST"]),
+    ]

@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.staff.cli import add_cli as add_staff_cli  # issue 6
 
     add_staff_cli(sub)
+    from bot.channels.slack.cli import add_cli as add_slack_cli  # issue 5: helpdesk slack link|unlink|links
+
+    add_slack_cli(sub)
     return parser
 
 

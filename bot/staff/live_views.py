@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.rest import validate_sender
 from bot.errors import BadRequest, NotFound
+from bot.knowledge.render import render
 from bot.privacy.phi import scan
 from bot.staff.console import Console, form_text, member_of
 from bot.staff.handoff import MAX_REPLY_CHARS
@@ -24,7 +25,10 @@ def _items(console: Console, sender: str, after: int) -> list[dict[str, Any]]:
         agent = (item.get("custom") or {}).get("agent")
         role = "agent" if agent else "user" if item["from"] == "user" else "bot"
         who = "User" if role == "user" else f"{agent} (agent)" if agent else "Assistant"
-        out.append({"id": item["id"], "role": role, "who": who, "text": scan(str(item.get("text") or "")).text})
+        text = scan(str(item.get("text") or "")).text
+        if role != "user":
+            text = render(text, "text")  # bot and agent messages are Markdown; staff read them plain
+        out.append({"id": item["id"], "role": role, "who": who, "text": text})
     return out
 
 

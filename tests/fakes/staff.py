@@ -65,3 +65,35 @@ def sign_in(client: Any, clock: Any, role: str, *, username: str | None = None) 
 
 def _has_page(client: Any) -> bool:
     return client.get("/staff/assist", follow_redirects=False).status_code == 200
+
+
+def start_staff_live_server(tmp: Any, model_path: Any) -> tuple[str, Any, Any]:
+    """A real uvicorn server (real clock) with the console's staff users: (url, runtime, stop).
+    Module-scoped in the browser tests, so staff users are created here, not per test."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.runtime import build_runtime
+    from tests.conftest import free_port, make_settings
+
+    port = free_port()
+    settings = make_settings(tmp, model_path, port=port, public_url=f"http://127.0.0.1:{port}")
+    runtime = build_runtime(settings)
+    app = create_app(settings, runtime=runtime)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", runtime, stop

@@ -3,7 +3,6 @@ a TCP proxy that can cut connections, and real `helpdesk serve` processes."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -228,7 +227,3 @@ def wait_ready(server: ServerProcess, *, timeout: float = 60.0) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()[-3000:]}")
-
-
-def run(coro: "asyncio.Future[object] | object") -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]

@@ -42,7 +42,9 @@ def test_assist_redacts_personal_details_before_analysis(slack: SlackDriver, fak
     assert "123-45-6789" not in text and "removed" in text
 
 
-def test_assist_without_text_explains_how_to_use_it(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+def test_assist_without_text_explains_itself_when_the_form_cannot_open(slack: SlackDriver,
+                                                                         fake_slack: FakeSlack) -> None:
+    fake_slack.expired_triggers.add("1.2.3")  # Slack refuses a trigger id older than 3 seconds
     _, text = assist(slack, fake_slack, "   ")
     assert "/mfa-assist caller gets error E05" in text
 
@@ -58,3 +60,19 @@ def test_mfa_opens_a_dm_and_greets_there(slack: SlackDriver, fake_slack: FakeSla
     [greeting] = fake_slack.of("chat.postMessage")
     assert greeting.params["channel"] == "D0CAROL" and "NCTracks MFA help assistant" in greeting.params["text"]
     assert slack.client.get(f"/conversations/slack:{TEAM}:D0CAROL/tracker").status_code == 200
+
+
+def test_assist_typed_alone_opens_a_form_and_answers_the_agent_privately(slack: SlackDriver,
+                                                                         fake_slack: FakeSlack) -> None:
+    assert slack.command("/mfa-assist", "", channel="C0AGENTS").status_code == 200
+    [opened] = fake_slack.wait_for("views.open")
+    assert opened.params["trigger_id"] == "1.2.3"
+    view = opened.params["view"]
+    response = slack.submit_view(view, {"caller": {"text": {"type": "plain_text_input",
+                                                            "value": "he pressed 7 instead of pound"}}})
+    assert response.status_code == 200 and response.text == ""  # the modal closes at once
+    [answer] = fake_slack.wait_for("chat.postEphemeral")
+    assert answer.params["channel"] == "C0AGENTS" and answer.params["user"] == "U0ALICE"
+    text = "\n".join(b["text"]["text"] for b in answer.params["blocks"] if b["type"] == "section")
+    assert "Not pressed" in text and "score " in text
+    assert fake_slack.of("response") == [] and fake_slack.of("chat.postMessage") == []

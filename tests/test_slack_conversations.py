@@ -142,3 +142,17 @@ def test_an_operator_link_lets_the_linked_user_act_in_their_dm(slack: SlackDrive
     # Someone else in the workspace is not that user.
     other = slack.say_dm("can you call my phone to test it", user="U0EVE", channel="D0EVE")
     assert "What is your NCID" in text_of(other)
+
+
+def test_a_mention_inside_a_thread_is_answered_once(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    root = slack.ts()
+    first = slack.turn(lambda: slack.mention("what is mfa", ts=root))
+    # Slack sends a mention in a thread twice: as message.channels and as app_mention.
+    ts = slack.ts()
+    slack.event({"type": "message", "channel_type": "channel", "channel": GENERAL, "user": "U0ALICE",
+                 "text": "<@UBOT> what does E06 mean", "ts": ts, "thread_ts": root, "team": TEAM})
+    replies = slack.turn(lambda: slack.mention("what does E06 mean", ts=ts, thread_ts=root))
+    assert "E06" in text_of(replies)
+    slack.say_dm("hi")  # a later turn is answered, so a duplicate would have been posted by now
+    in_thread = [c for c in fake_slack.of("chat.postMessage") if c.params.get("thread_ts") == root]
+    assert len(in_thread) == len(first) + len(replies)

@@ -56,3 +56,20 @@ def test_slack_can_be_switched_off_in_config(settings: Settings) -> None:
     assert SlackSettings.from_settings(configured) is None
 
 
+
+
+def test_the_manifest_asks_for_what_the_app_uses() -> None:
+    import yaml
+
+    from bot.channels.slack.settings import DEFAULT_SCOPES
+    from bot.config import PROJECT_ROOT
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8"))
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(DEFAULT_SCOPES)
+    assert {c["command"] for c in manifest["features"]["slash_commands"]} == {"/mfa", "/mfa-assist"}
+    events = manifest["settings"]["event_subscriptions"]
+    assert {"app_mention", "message.im", "message.channels"} <= set(events["bot_events"])
+    urls = [events["request_url"], manifest["settings"]["interactivity"]["request_url"],
+            *(c["url"] for c in manifest["features"]["slash_commands"])]
+    assert all(url.endswith("/slack/events") for url in urls)
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")

@@ -124,6 +124,13 @@ class SlackDriver:
                           "api_app_id": "A0APP", "response_url": f"{self.fake.url}/response/{next(self._ids)}",
                           "trigger_id": "1.2.3"})
 
+    def submit_view(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = ALICE) -> Any:
+        """Submits a modal the app opened, with ``values`` as {block_id: {action_id: {"value": ...}}}."""
+        payload = {"type": "view_submission", "team": {"id": TEAM, "domain": "fake"}, "user": {"id": user},
+                   "api_app_id": "A0APP", "token": "legacy", "trigger_id": "1.2.4",
+                   "view": {**view, "id": "V0VIEW", "team_id": TEAM, "state": {"values": values}}}
+        return self.form({"payload": json.dumps(payload)})
+
     # ------------------------------------------------------------ app's acts
     def replies(self, count: int, *, channel: str = ALICE_DM, after: int = 0,
                 thread_ts: str | None = None) -> list[Call]:

@@ -35,6 +35,7 @@ class FakeSlack:
     client_id: str = "111.222"
     client_secret: str = "fake-client-secret"
     calls: list[Call] = field(default_factory=list)
+    expired_triggers: set[str] = field(default_factory=set)
     url: str = ""
     _ts: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -105,6 +106,8 @@ class FakeSlack:
             files = params.get("files") or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method == "views.open":
+            if params.get("trigger_id") in self.expired_triggers:
+                return {"ok": False, "error": "expired_trigger_id"}
             return {"ok": True, "view": {"id": "V0VIEW", **(params.get("view") or {})}}
         return {"ok": False, "error": "unknown_method"}
 

@@ -73,6 +73,31 @@ async def assist_blocks(*, text: str, assistant: Assistant, kb: KnowledgeBase,
     return fallback, blocks
 
 
+ASSIST_MODAL = "mfa_assist_modal"
+ASSIST_BLOCK, ASSIST_INPUT = "caller", "text"
+
+
+def assist_modal(*, channel_id: str) -> dict[str, Any]:
+    """The form `/mfa-assist` opens when typed alone: room to paste a longer description."""
+    return {
+        "type": "modal", "callback_id": ASSIST_MODAL, "private_metadata": channel_id,
+        "title": {"type": "plain_text", "text": say("assist_modal_title")},
+        "submit": {"type": "plain_text", "text": say("assist_modal_submit")},
+        "blocks": [{
+            "type": "input", "block_id": ASSIST_BLOCK,
+            "label": {"type": "plain_text", "text": say("assist_modal_label")},
+            "element": {"type": "plain_text_input", "action_id": ASSIST_INPUT, "multiline": True,
+                        "max_length": 2000,
+                        "placeholder": {"type": "plain_text", "text": say("assist_modal_placeholder")}},
+        }],
+    }
+
+
+def submitted_text(view: dict[str, Any]) -> str:
+    values = ((view.get("state") or {}).get("values") or {}).get(ASSIST_BLOCK) or {}
+    return str((values.get(ASSIST_INPUT) or {}).get("value") or "")
+
+
 async def _suggested_reply(assistant: Assistant, parse: dict[str, Any]) -> list[BotMessage]:
     state = DialogueState(f"slack-assist:{uuid.uuid4().hex}")
     now = assistant.clock.now().timestamp()

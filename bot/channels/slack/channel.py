@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.slack.assist import assist_blocks
+from bot.channels.slack.assist import ASSIST_MODAL, assist_blocks, assist_modal, submitted_text
 from bot.channels.slack.blocks import BUTTON_ACTION, chosen_blocks, to_slack
 from bot.channels.slack.installation import INSTALL_PATH, REDIRECT_PATH, Tokens, oauth_flow
 from bot.channels.slack.links import SlackLinks
@@ -80,6 +80,7 @@ class SlackChannel:
         app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
         app.action(re.compile(rf"^{BUTTON_ACTION}_\d+$"))(ack=_ack, lazy=[self._on_button])
         app.command("/mfa-assist")(ack=_ack, lazy=[self._on_assist])
+        app.view(ASSIST_MODAL)(ack=_ack, lazy=[self._on_assist_submitted])
         app.command("/mfa")(ack=_ack_dm_opened, lazy=[self._on_mfa])
         app.error(self._on_error)
 
@@ -126,9 +127,9 @@ class SlackChannel:
             place = SlackPlace(team=team, channel=channel)
         else:
             thread_ts = event.get("thread_ts")
-            if not thread_ts or _MENTION.search(text) and context.bot_user_id and \
-                    f"<@{context.bot_user_id}" in text:
-                return  # channel chatter; a mention is handled as app_mention
+            mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}" in text
+            if not thread_ts or mentioned:
+                return  # channel chatter; a mention arrives again as app_mention and is answered there
             place = SlackPlace(team=team, channel=channel, thread_ts=str(thread_ts))
             if not self.assistant.store.exists(place.sender_id):
                 return  # a thread the assistant is not part of
@@ -156,10 +157,27 @@ class SlackChannel:
         await self.converse(place=place, user=str((body.get("user") or {}).get("id") or ""),
                             text=str(action.get("value") or ""), client=client)
 
-    async def _on_assist(self, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def _on_assist(self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        if not str(command.get("text") or "").strip() and command.get("trigger_id"):
+            try:  # typed alone: a form to paste into (the trigger id lasts 3 s, so this goes first)
+                await client.views_open(trigger_id=command["trigger_id"],
+                                        view=assist_modal(channel_id=str(command.get("channel_id") or "")))
+                return
+            except SlackApiError as exc:
+                log.warning("could not open the assist form: %s", exc.response.get("error"))
         text, blocks = await assist_blocks(text=str(command.get("text") or ""), assistant=self.assistant,
                                            kb=self.runtime.services.kb, public_url=self.settings.public_url)
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    async def _on_assist_submitted(self, body: dict[str, Any], view: dict[str, Any],
+                                   client: AsyncWebClient) -> None:
+        text, blocks = await assist_blocks(text=submitted_text(view), assistant=self.assistant,
+                                           kb=self.runtime.services.kb, public_url=self.settings.public_url)
+        user = str((body.get("user") or {}).get("id") or "")
+        channel = str(view.get("private_metadata") or "")
+        if not channel:  # opened where we cannot answer ephemerally: answer in the agent's DM
+            channel = str((await client.conversations_open(users=user))["channel"]["id"])
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
 
     async def _on_mfa(self, command: dict[str, Any], client: AsyncWebClient) -> None:
         opened = await client.conversations_open(users=str(command["user_id"]))

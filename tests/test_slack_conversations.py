@@ -156,3 +156,16 @@ def test_a_mention_inside_a_thread_is_answered_once(slack: SlackDriver, fake_sla
     slack.say_dm("hi")  # a later turn is answered, so a duplicate would have been posted by now
     in_thread = [c for c in fake_slack.of("chat.postMessage") if c.params.get("thread_ts") == root]
     assert len(in_thread) == len(first) + len(replies)
+
+
+async def test_anything_published_for_a_slack_conversation_is_posted_there(slack: SlackDriver,
+                                                                           fake_slack: FakeSlack,
+                                                                           runtime: Any) -> None:
+    # e.g. a staff member's reply during a handoff (bot/staff/handoff.py publishes to runtime.live)
+    thread = f"slack:{TEAM}:{GENERAL}:1764340000.000777"
+    await runtime.live.publish(thread, [{"text": "Hi, this is **Dana** from the call center."}])
+    [post] = fake_slack.of("chat.postMessage")
+    assert post.params["channel"] == GENERAL and post.params["thread_ts"] == "1764340000.000777"
+    assert "*Dana*" in mrkdwn(post)
+    await runtime.live.publish("web-123", [{"text": "not for Slack"}])
+    assert len(fake_slack.of("chat.postMessage")) == 1

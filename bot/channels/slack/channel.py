@@ -30,7 +30,7 @@ from bot.channels.slack.assist import ASSIST_MODAL, assist_blocks, assist_modal,
 from bot.channels.slack.blocks import BUTTON_ACTION, chosen_blocks, to_slack
 from bot.channels.slack.installation import INSTALL_PATH, REDIRECT_PATH, Tokens, oauth_flow
 from bot.channels.slack.links import SlackLinks
-from bot.channels.slack.pushes import SlackPushHub
+from bot.channels.slack.pushes import forward_slack_pushes
 from bot.channels.slack.senders import SlackPlace, is_dm_channel, parse_sender, place_for
 from bot.channels.slack.settings import SlackSettings
 from bot.channels.slack.wording import say
@@ -65,12 +65,10 @@ class SlackChannel:
         self._socket: Any = None
         self.turns_done = 0  # turns whose replies are all posted (tests and metrics read it)
         self._register()
-        # Messages nobody asked for (test-call outcomes) reach Slack through the live hub.
-        live = self.assistant.live
-        if isinstance(live, SlackPushHub):
-            live.forward_to(self.push)  # a second app over the same runtime (tests) replaces the first
-        else:
-            self.assistant.live = SlackPushHub(live, self.push)
+        # Messages nobody asked for (test-call outcomes, staff replies) reach Slack through the live hub.
+        forward_slack_pushes(runtime.live, self.push)
+        if self.assistant.live is not runtime.live:
+            forward_slack_pushes(self.assistant.live, self.push)
 
     # ------------------------------------------------------------------ wiring
     def _register(self) -> None:

@@ -85,6 +85,9 @@ def test_asking_for_a_person_while_open_joins_the_queue(client: Any, runtime: An
     page = client.get("/staff/conversations").text
     assert "waiting for an agent" in page
     assert page.index("web-user-6") < page.index("waiting for an agent") + 200
+    client.post("/staff/conversations/web-user-6/take-over", data={"csrf_token": agent_csrf})
+    assert client.get("/staff/conversations/web-user-6/messages").json()["state"] == "active"
+    assert "waiting for an agent" not in client.get("/staff/conversations").text
 
 
 def test_nobody_is_queued_when_no_agent_is_signed_in(client: Any, runtime: Any) -> None:

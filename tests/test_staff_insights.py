@@ -73,3 +73,18 @@ def test_unknown_intent_is_refused(client: Any, supervisor: str) -> None:
     response = client.post("/staff/insights/review", data={"csrf_token": supervisor, "event_id": event_id,
                                                            "intent": "delete_everything", "decision": "example"})
     assert response.status_code == 400
+
+
+def test_test_call_outcomes_are_counted(client: Any, runtime: Any, clock: Any, supervisor: str) -> None:
+    from bot.accounts.models import TestCall
+    from bot.storage.db import session_scope
+
+    with session_scope(runtime.services.sessions) as session:
+        for i, outcome in enumerate(("confirmed", "confirmed", "hash_not_pressed", None)):
+            session.add(TestCall(id=f"call-{i}", ncid="phoneuser01", sender_id="u", channel="web", purpose="test",
+                                 numbers=["+19195550101"], leg=0, status="completed", answered=True,
+                                 outcome=outcome, created_at=clock.now()))
+    page = client.get("/staff/insights").text
+    table = page[page.index('id="call-outcomes"'):page.index('id="perday-h"')]
+    assert "<td>confirmed</td><td>2</td>" in table
+    assert "<td>hash_not_pressed</td><td>1</td>" in table and "<td>in progress</td><td>1</td>" in table

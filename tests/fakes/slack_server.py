@@ -36,6 +36,8 @@ class FakeSlack:
     client_secret: str = "fake-client-secret"
     calls: list[Call] = field(default_factory=list)
     expired_triggers: set[str] = field(default_factory=set)
+    app_token: str = "xapp-test-token"
+    socket_url: str = ""  # where apps.connections.open sends Socket Mode clients
     url: str = ""
     _ts: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -77,6 +79,10 @@ class FakeSlack:
                     "scope": "chat:write,commands,im:write", "bot_user_id": "UBOT2", "app_id": "A0APP",
                     "team": {"id": "T0OTHER", "name": "Other Team"}, "enterprise": None,
                     "is_enterprise_install": False, "authed_user": {"id": "U0INSTALLER"}}
+        if method == "apps.connections.open":
+            if token != self.app_token or not self.socket_url:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_url}
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         if method == "auth.test":

@@ -84,10 +84,11 @@ class SlackChannel:
 
     async def _drop_repeats(self, req: AsyncBoltRequest, resp: BoltResponse,
                             next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        # Runs after bolt's signature check, so a forged retry is still a 401.
-        if req.headers.get("x-slack-retry-num"):
-            log.info("ignoring Slack retry %s (%s)", req.headers.get("x-slack-retry-num"),
-                     req.headers.get("x-slack-retry-reason"))
+        # Runs after bolt's signature check, so a forged retry is still a 401. In Socket Mode bolt
+        # copies the envelope's retry_attempt into the same header, starting at "0".
+        retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
+        if retry != "0":
+            log.info("ignoring Slack retry %s (%s)", retry, (req.headers.get("x-slack-retry-reason") or [""])[0])
             return BoltResponse(status=200, body="")
         event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
         if isinstance(event_id, str):

@@ -51,6 +51,16 @@ class SlackDriver:
                 raise AssertionError(f"only {self.channel.turns_done} of {done} Slack turns finished")
             time.sleep(0.005)
 
+    def ignored(self, send: Callable[[], Any]) -> None:
+        """Sends a message event the assistant must not answer, and waits until it has decided so."""
+        before = self.channel.messages_ignored
+        assert send().status_code == 200
+        deadline = time.monotonic() + 15.0
+        while self.channel.messages_ignored <= before:
+            if time.monotonic() > deadline:
+                raise AssertionError("the message event was not ignored")
+            time.sleep(0.005)
+
     def turn(self, send: Callable[[], Any]) -> list[Call]:
         """Sends one user act and returns every message the app posted for it."""
         before_turns, before_posts = self.channel.turns_done, len(self.fake.of("chat.postMessage"))

@@ -64,6 +64,7 @@ class SlackChannel:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._socket: Any = None
         self.turns_done = 0  # turns whose replies are all posted (tests and metrics read it)
+        self.messages_ignored = 0  # message events that were not for the assistant
         self._register()
         # Messages nobody asked for (test-call outcomes, staff replies) reach Slack through the live hub.
         forward_slack_pushes(runtime.live, self.push)
@@ -117,22 +118,28 @@ class SlackChannel:
     # --------------------------------------------------------------- listeners
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
+        place = self._place_of_message(event, body, context)
+        if place is None:
+            self.messages_ignored += 1
+            return
+        await self.converse(place=place, user=str(event.get("user") or ""),
+                            text=_clean(str(event.get("text") or "")), client=client)
+
+    def _place_of_message(self, event: dict[str, Any], body: dict[str, Any],
+                          context: AsyncBoltContext) -> SlackPlace | None:
+        """The conversation a message event belongs to, or None when it is not for the assistant."""
         if event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins, and our own posts
+            return None  # edits, joins, and our own posts
         team = str(body.get("team_id") or event.get("team") or "")
         channel = str(event.get("channel") or "")
-        text = str(event.get("text") or "")
         if event.get("channel_type") == "im" or is_dm_channel(channel):
-            place = SlackPlace(team=team, channel=channel)
-        else:
-            thread_ts = event.get("thread_ts")
-            mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}" in text
-            if not thread_ts or mentioned:
-                return  # channel chatter; a mention arrives again as app_mention and is answered there
-            place = SlackPlace(team=team, channel=channel, thread_ts=str(thread_ts))
-            if not self.assistant.store.exists(place.sender_id):
-                return  # a thread the assistant is not part of
-        await self.converse(place=place, user=str(event.get("user") or ""), text=_clean(text), client=client)
+            return SlackPlace(team=team, channel=channel)
+        thread_ts = event.get("thread_ts")
+        mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}" in str(event.get("text") or "")
+        if not thread_ts or mentioned:
+            return None  # channel chatter; a mention arrives again as app_mention and is answered there
+        place = SlackPlace(team=team, channel=channel, thread_ts=str(thread_ts))
+        return place if self.assistant.store.exists(place.sender_id) else None  # not a thread of ours
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         team = str(body.get("team_id") or event.get("team") or "")

@@ -200,3 +200,31 @@ def test_session_expiry_is_configurable(settings: Any) -> None:
     with pytest.raises(ConfigError):
         StaffPolicy.from_raw({"idle_minutes": "soon"})
     assert timedelta(minutes=StaffPolicy().idle_minutes) == timedelta(minutes=30)
+
+
+def test_five_wrong_codes_lock_and_the_sign_in_form_still_works(client: Any, clock: Any, agent: Any) -> None:
+    response = password_step(client, "agent")
+    page = client.get(response.headers["location"])
+    wrong = "000000" if code_for(SECRETS["agent"], clock) != "000000" else "111111"
+    for _ in range(4):
+        page = client.post("/staff/login/code", data={"code": wrong, "csrf_token": csrf_of(page.text)})
+        assert page.status_code == 401
+    locked = client.post("/staff/login/code", data={"code": wrong, "csrf_token": csrf_of(page.text)})
+    assert "locked for 15 minutes" in locked.text
+    # The form shown with the lock message posts with a valid token (and is refused for the lock).
+    again = client.post("/staff/login", data={"username": "agent", "password": PASSWORD,
+                                              "csrf_token": csrf_of(locked.text)})
+    assert again.status_code == 401 and "locked for" in again.text
+
+
+def test_expired_sessions_are_purged_at_sign_in(client: Any, runtime: Any, clock: Any, agent: Any) -> None:
+    from sqlalchemy import func, select
+
+    from bot.staff.models import StaffSession
+    from bot.storage.db import session_scope
+
+    sign_in(client, clock, "agent")
+    clock.advance(days=2)
+    password_step(client, "agent")
+    with session_scope(runtime.services.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(StaffSession)) == 1

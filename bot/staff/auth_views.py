@@ -87,6 +87,8 @@ def routes(console: Console) -> list[BaseRoute]:
         result = staff.second_factor(session_id=request.state.staff.id, code=value)
         if not result.ok or result.token is None:
             if result.locked_minutes:
+                request.state.staff = None  # back to the anonymous sign-in form and its own token
+                console.anonymous_csrf(request)
                 response = console.render(request, "login.html", {
                     "error": f"Too many failed attempts: this account is locked for {result.locked_minutes} minutes.",
                     "next": target, "username": ""}, status=401)

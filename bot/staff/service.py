@@ -21,7 +21,7 @@ import pyotp
 import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.crypto import SecretBox
@@ -201,6 +201,8 @@ class StaffService:
                 return SignInResult(ok=False, locked_minutes=_minutes(utc(user.locked_until) - now))
             if not self._verify(user.password_hash, password):
                 return self._failed(user, now)
+            # Old rows go here rather than in a background job: sign-ins are rare and cheap.
+            session.execute(delete(StaffSession).where(StaffSession.expires_at < now - timedelta(days=1)))
             token = secrets.token_urlsafe(32)
             session.add(StaffSession(
                 id=_session_id(token), user_id=user.id, stage="password", csrf_token=secrets.token_urlsafe(24),

@@ -183,3 +183,11 @@ def test_csv_export_follows_the_filters_and_defuses_formulas(client: Any, runtim
 
 def test_missing_ticket_is_404(client: Any, supervisor: str) -> None:
     assert client.get("/staff/tickets/9999").status_code == 404
+
+
+def test_queue_shows_the_first_response_timer(client: Any, runtime: Any, clock: Any) -> None:
+    _file(runtime)
+    clock.advance(minutes=45)
+    add_staff(runtime, "supervisor")
+    sign_in(client, clock, "supervisor")
+    assert "45 min so far" in client.get("/staff/tickets").text

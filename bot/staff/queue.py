@@ -4,6 +4,7 @@ notes and timer; assignment; the status workflow; replies by email; CSV export."
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,6 +93,8 @@ class QueueRow:
     created_at: datetime
     updated_at: datetime
     assignee: str | None
+    first_response_seconds: float | None = None  # business seconds, with hours given
+    responded: bool = False
 
 
 @dataclass
@@ -146,7 +149,7 @@ def _base() -> Select[Any]:
 
 
 def list_tickets(*, session: Session, filters: QueueFilter, member: StaffMember, now: datetime,
-                 page_size: int = PAGE_SIZE) -> QueuePage:
+                 page_size: int = PAGE_SIZE, hours: "CallCenterHours | None" = None) -> QueuePage:
     query = _filtered(_base(), filters, member=member, now=now)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     column = SORTS[filters.sort.lstrip("-")]
@@ -154,7 +157,15 @@ def list_tickets(*, session: Session, filters: QueueFilter, member: StaffMember,
     pages = max(1, -(-total // page_size))
     rows = session.execute(query.order_by(order, Ticket.id.desc())
                            .offset((filters.page - 1) * page_size).limit(page_size)).all()
-    return QueuePage(rows=[_row(t, name) for t, name in rows], total=total, page=filters.page, pages=pages)
+    out = []
+    for ticket, name in rows:
+        row = _row(ticket, name)
+        if hours is not None:
+            view = ticket_view(session=session, ticket_id=ticket.id, now=now, hours=hours)
+            row = dataclasses.replace(row, first_response_seconds=view.timer_seconds,
+                                      responded=view.first_response_at is not None)
+        out.append(row)
+    return QueuePage(rows=out, total=total, page=filters.page, pages=pages)
 
 
 def export_rows(*, session: Session, filters: QueueFilter, member: StaffMember, now: datetime,

@@ -22,12 +22,14 @@ def routes(console: Console) -> list[BaseRoute]:
         member = member_of(request)
         filters = queue.QueueFilter.from_query(request.query_params)
         with session_scope(services.sessions) as session:
-            page = queue.list_tickets(session=session, filters=filters, member=member, now=services.clock.now())
+            page = queue.list_tickets(session=session, filters=filters, member=member, now=services.clock.now(),
+                                      hours=services.hours)
             choices = queue.distinct_values(session=session)
             staff = queue.staff_choices(session=session)
         return console.render(request, "tickets.html", {
             "page": page, "f": filters, "statuses": TICKET_STATUSES, "ages": list(queue.AGES), "staff": staff,
             "sorts": list(queue.SORTS), **choices,
+            "duration": format_duration,
         }, active="tickets")
 
     async def export(request: Request) -> Response:

@@ -57,5 +57,19 @@
     setInterval(poll, 1500);
   }
 
+  // The conversation list refreshes itself, so a newly waiting user shows up without a reload.
+  function refreshList(table) {
+    setInterval(async () => {
+      try {
+        const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+        const fresh = doc.getElementById(table.id);
+        if (fresh) table.replaceChildren(...fresh.childNodes);
+      } catch (_) { /* the next refresh tries again */ }
+    }, 5000);
+  }
+
   document.querySelectorAll("[data-live-conversation]").forEach(live);
+  document.querySelectorAll("table[data-auto-refresh]").forEach(refreshList);
 })();

@@ -76,6 +76,10 @@ def test_sign_in_with_totp_and_assist_on_a_pasted_sentence(browser: Browser, con
 @pytest.mark.browser
 def test_take_over_and_hand_back_a_web_conversation(browser: Browser, console_server: Any) -> None:
     url, _ = console_server
+    agent = _staff_page(browser)
+    _sign_in(agent, url, "handoff", "agent", target="/staff/conversations")
+    expect(agent.get_by_role("heading", name="Live conversations")).to_be_visible()
+
     user = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
     user.goto(f"{url}/")
     user.fill("#chat-input", "hello")
@@ -83,9 +87,8 @@ def test_take_over_and_hand_back_a_web_conversation(browser: Browser, console_se
     expect(user.locator(".msg.bot").first).to_be_visible(timeout=TIMEOUT_MS)
     sender = user.evaluate("localStorage.getItem('mfa-helpdesk-sender')")
 
-    agent = _staff_page(browser)
-    _sign_in(agent, url, "handoff", "agent", target="/staff/conversations")
-    agent.get_by_role("link", name=sender).click()
+    # The agent's list picks the new conversation up by itself.
+    agent.get_by_role("link", name=sender).click(timeout=TIMEOUT_MS)
     agent.get_by_role("button", name="Take over this conversation").click()
     expect(agent.locator("#conversation-state")).to_have_text("held by an agent")
     expect(user.locator(".msg.bot", has_text="has joined this chat")).to_be_visible(timeout=TIMEOUT_MS)

@@ -36,6 +36,9 @@ def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_settings(tmp_path: Path, model_path: Path, **overrides: Any) -> Settings:
+    from tests.fakes.scale import backend_overrides  # issue 7: HELPDESK_TEST_BACKEND=postgres-redis
+
+    overrides = backend_overrides(overrides)
     base = Settings.load(env={})
     return Settings.load(
         env={},

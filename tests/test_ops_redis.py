@@ -13,7 +13,7 @@ import redis
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.services.redis_client import AsyncClients, RedisSettings, sync_client
+from bot.services.redis_client import RedisSettings, sync_client
 from bot.services.redis_limits import RedisLimits
 from bot.services.redis_live import RedisLiveHub
 from bot.services.redis_locks import RedisLocks
@@ -28,8 +28,9 @@ def config(prefix: str, url: str = REDIS_URL, **kw: Any) -> RedisSettings:
 
 
 async def test_a_conversation_lock_lets_one_worker_in_at_a_time(redis_prefix: str) -> None:
-    worker_a, worker_b = (AsyncClients(config(redis_prefix)) for _ in range(2))
-    locks_a, locks_b = RedisLocks(worker_a), RedisLocks(worker_b)
+    cfg = config(redis_prefix)
+    worker_a, worker_b = sync_client(cfg), sync_client(cfg)
+    locks_a, locks_b = RedisLocks(worker_a, cfg), RedisLocks(worker_b, cfg)
     inside: list[str] = []
     overlaps = 0
 
@@ -43,19 +44,20 @@ async def test_a_conversation_lock_lets_one_worker_in_at_a_time(redis_prefix: st
             inside.remove(name)
 
     await asyncio.gather(*(turn(locks_a if i % 2 else locks_b, f"t{i}") for i in range(20)))
-    await worker_a.close()
-    await worker_b.close()
+    worker_a.close()
+    worker_b.close()
     assert overlaps == 0
 
 
 async def test_different_conversations_do_not_wait_for_each_other(redis_prefix: str) -> None:
-    clients = AsyncClients(config(redis_prefix))
-    locks = RedisLocks(clients)
+    cfg = config(redis_prefix)
+    client = sync_client(cfg)
+    locks = RedisLocks(client, cfg)
     async with locks.hold("s1"):
         async with asyncio.timeout(1):
             async with locks.hold("s2"):
                 pass
-    await clients.close()
+    client.close()
 
 
 async def test_a_dead_workers_lock_expires_and_the_next_turn_proceeds(redis_prefix: str) -> None:
@@ -63,39 +65,43 @@ async def test_a_dead_workers_lock_expires_and_the_next_turn_proceeds(redis_pref
     client = redis.Redis.from_url(REDIS_URL)
     client.set(f"{redis_prefix}lock:s1", "dead-worker-token", px=300)
     client.close()
-    clients = AsyncClients(config(redis_prefix, lock_ttl_seconds=0.3))
+    cfg = config(redis_prefix, lock_ttl_seconds=0.3)
+    worker = sync_client(cfg)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    async with RedisLocks(clients).hold("s1"):
+    async with RedisLocks(worker, cfg).hold("s1"):
         waited = loop.time() - started
-    await clients.close()
+    worker.close()
     assert 0.1 < waited < 2.0
 
 
 async def test_a_held_lock_is_renewed_past_its_ttl_and_released_by_its_holder_only(redis_prefix: str) -> None:
-    clients = AsyncClients(config(redis_prefix, lock_ttl_seconds=0.3))
+    cfg = config(redis_prefix, lock_ttl_seconds=0.3)
+    client = sync_client(cfg)
     key = f"{redis_prefix}lock:s1"
-    async with RedisLocks(clients).hold("s1"):
+    async with RedisLocks(client, cfg).hold("s1"):
         await asyncio.sleep(0.6)  # twice the ttl: only renewal keeps it
-        assert await clients.get().get(key) is not None
-    assert await clients.get().get(key) is None
-    await clients.close()
+        assert client.get(key) is not None
+    assert client.get(key) is None
+    client.close()
 
 
 async def test_a_lock_that_never_frees_ends_in_a_clear_busy_error(redis_prefix: str) -> None:
     from bot.errors import ServiceUnavailable
 
-    clients = AsyncClients(config(redis_prefix, lock_wait_seconds=0.2))
-    await clients.get().set(f"{redis_prefix}lock:s1", "someone-else", px=5000)
+    cfg = config(redis_prefix, lock_wait_seconds=0.2)
+    client = sync_client(cfg)
+    client.set(f"{redis_prefix}lock:s1", "someone-else", px=5000)
     with pytest.raises(ServiceUnavailable, match="busy"):
-        async with RedisLocks(clients).hold("s1"):
+        async with RedisLocks(client, cfg).hold("s1"):
             pass
-    await clients.close()
+    client.close()
 
 
 async def test_a_message_published_on_one_worker_reaches_a_listener_on_another(redis_prefix: str) -> None:
-    worker_a, worker_b = AsyncClients(config(redis_prefix)), AsyncClients(config(redis_prefix))
-    hub_a, hub_b = RedisLiveHub(worker_a), RedisLiveHub(worker_b)
+    cfg = config(redis_prefix)
+    worker_a, worker_b = sync_client(cfg), sync_client(cfg)
+    hub_a, hub_b = RedisLiveHub(worker_a, cfg), RedisLiveHub(worker_b, cfg)
     await hub_a.start()
     await hub_b.start()
     queue = hub_b.subscribe("s1")
@@ -104,10 +110,12 @@ async def test_a_message_published_on_one_worker_reaches_a_listener_on_another(r
     message = await asyncio.wait_for(queue.get(), 5)
     assert message == {"text": "Your test call was answered."}
     assert other.empty()
+    again = await asyncio.wait_for(queue.get(), 1) if not queue.empty() else None
     for hub in (hub_a, hub_b):
         await hub.stop()
-    await worker_a.close()
-    await worker_b.close()
+    worker_a.close()
+    worker_b.close()
+    assert again is None  # delivered once
 
 
 def test_the_rate_limit_gate_is_atomic_across_workers(redis_prefix: str) -> None:
@@ -204,24 +212,29 @@ def test_without_redis_the_single_process_versions_are_used(tmp_path: Path, nlu_
 # ------------------------------------------------------------------ Redis down
 async def test_with_redis_down_a_turn_still_runs_under_the_local_lock(redis_prefix: str) -> None:
     errors: list[str] = []
-    clients = AsyncClients(config(redis_prefix, url=f"redis://127.0.0.1:{closed_port()}/0"))
-    async with RedisLocks(clients, on_error=errors.append).hold("s1"):
+    cfg = config(redis_prefix, url=f"redis://127.0.0.1:{closed_port()}/0")
+    client = sync_client(cfg)
+    locks = RedisLocks(client, cfg, on_error=errors.append)
+    async with locks.hold("s1"):
         pass
-    await clients.close()
-    assert errors == ["lock"]
+    async with locks.hold("s1"):  # the breaker is open: no second connection attempt
+        pass
+    client.close()
+    assert errors == ["lock", "lock"]
 
 
 async def test_with_redis_down_a_live_message_reaches_this_workers_listeners() -> None:
     errors: list[str] = []
-    clients = AsyncClients(config("helpdesk-test:down:", url=f"redis://127.0.0.1:{closed_port()}/0"))
-    hub = RedisLiveHub(clients, on_error=errors.append)
+    cfg = config("helpdesk-test:down:", url=f"redis://127.0.0.1:{closed_port()}/0")
+    client = sync_client(cfg)
+    hub = RedisLiveHub(client, cfg, on_error=errors.append)
     await hub.start()  # gives up waiting quickly; the reader keeps retrying
     queue = hub.subscribe("s1")
     await hub.publish("s1", [{"text": "hello"}])
     assert queue.get_nowait() == {"text": "hello"}
     assert "publish" in errors
     await hub.stop()
-    await clients.close()
+    client.close()
 
 
 def test_with_redis_down_the_database_check_decides_the_rate_limit() -> None:

@@ -8,6 +8,7 @@ Checked from the outside: the tracker events, the slots, the tickets in the data
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -167,6 +168,30 @@ def test_turns_of_one_conversation_racing_on_both_servers_run_one_after_the_othe
         # Never two user events without the first one's answer in between.
         kinds = [e["event"] for e in events if e["event"] in ("user", "bot")]
         assert all(not (x == "user" and y == "user") for x, y in zip(kinds, kinds[1:])), kinds
+
+
+def test_a_result_arriving_on_one_server_reaches_the_live_stream_held_by_the_other(
+        cluster: dict[str, Any]) -> None:
+    """E.g. Twilio's webhook lands on A while the user's browser holds its stream on B."""
+    a, b = cluster["servers"]
+
+    async def main() -> dict[str, Any]:
+        async with _client() as client:
+            await _turn(client, b, "live-0", "hello")
+            async with client.stream("GET", f"{b.url}/conversations/live-0/stream") as stream:
+                lines = stream.aiter_lines()
+                assert (await anext(lines)).startswith(": connected")
+                trigger = await client.post(f"{a.url}/conversations/live-0/trigger_intent",
+                                            json={"name": "greet", "entities": {}})
+                assert trigger.status_code == 200
+                async with asyncio.timeout(10):
+                    async for line in lines:
+                        if line.startswith("data: "):
+                            return dict(json.loads(line[6:]))
+        raise AssertionError("no live message")
+
+    message = asyncio.run(main())
+    assert message["recipient_id"] == "live-0" and message.get("text")
 
 
 def test_a_server_killed_in_the_middle_of_a_turn_leaves_the_conversation_to_the_other(

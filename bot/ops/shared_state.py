@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.live import LiveHub
 from bot.ops.metrics import Metrics
-from bot.services.redis_client import AsyncClients, RedisSettings, sync_client
+from bot.services.redis_client import Breaker, RedisSettings, sync_client
 from bot.services.redis_limits import Limits, LocalLimits, RedisLimits
 from bot.services.redis_locks import ConversationLocks, LocalLocks, RedisLocks
 
@@ -30,7 +30,6 @@ class SharedState:
     limits: Limits
     metrics: Metrics
     redis: RedisSettings | None = None
-    clients: AsyncClients | None = None
     sync_redis: Any = None
 
     async def start(self) -> None:
@@ -42,8 +41,6 @@ class SharedState:
         stop = getattr(self.live, "stop", None)
         if stop is not None:
             await stop()
-        if self.clients is not None:
-            await self.clients.close()
 
     def close(self) -> None:
         if self.sync_redis is not None:
@@ -63,12 +60,13 @@ def attach_shared_state(services: "Services") -> SharedState:
     else:
         from bot.services.redis_live import RedisLiveHub
 
-        clients = AsyncClients(config)
         sync = sync_client(config)
+        breaker = Breaker()  # one view per worker of whether Redis is up
         shared = SharedState(
-            locks=RedisLocks(clients, on_error=failed), live=RedisLiveHub(clients, on_error=failed),
-            limits=RedisLimits(sync, prefix=config.prefix, on_error=failed), metrics=metrics,
-            redis=config, clients=clients, sync_redis=sync,
+            locks=RedisLocks(sync, config, on_error=failed, breaker=breaker),
+            live=RedisLiveHub(sync, config, on_error=failed, breaker=breaker),
+            limits=RedisLimits(sync, prefix=config.prefix, on_error=failed, breaker=breaker),
+            metrics=metrics, redis=config, sync_redis=sync,
         )
         log.info("shared state in Redis (key prefix %s)", config.prefix)
     # The services that count attempts consult the shared gate before their SQL check.

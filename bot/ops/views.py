@@ -8,7 +8,6 @@ balancer sends traffic only to ready workers; the 503 body names what is missing
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REDIS_TIMEOUT = 1.0
-
 
 def routes(runtime: "Runtime") -> list[BaseRoute]:
     engine = runtime.services.engine
@@ -52,12 +49,17 @@ def routes(runtime: "Runtime") -> list[BaseRoute]:
             return "ok", f"not at heads (missing {missing}); run `helpdesk migrate`"
         return "ok", "ok"
 
-    async def redis_check() -> str:
-        assert shared.clients is not None
+    def redis_ping() -> str:
         try:
-            await asyncio.wait_for(shared.clients.get().ping(), REDIS_TIMEOUT)
+            shared.sync_redis.ping()
         except Exception as exc:  # any failure here is a readiness answer, not an error
             return f"unreachable ({type(exc).__name__})"
+        return "ok"
+
+    async def redis_check() -> str:
+        answer = await anyio.to_thread.run_sync(redis_ping)
+        if answer != "ok":
+            return answer
         if not getattr(shared.live, "subscribed", True):
             return "live-push reader not subscribed"
         return "ok"

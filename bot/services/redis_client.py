@@ -7,9 +7,8 @@ turns into a quick, logged fallback rather than a turn that hangs.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import weakref
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -64,35 +63,35 @@ def _options() -> dict[str, Any]:
 
 
 def sync_client(config: RedisSettings) -> "redis.Redis":
-    """For the synchronous service functions (rate limits, lockouts)."""
+    """The client for short commands (locks, counters, publish, ping).
+
+    Synchronous on purpose, like the SQL calls beside it: each command is a sub-millisecond
+    round trip on the one event loop, and no connection is tied to a loop (tests and the CLI
+    run several loops over one runtime). A breaker (`Breaker`) keeps an outage from costing
+    a connect timeout on every turn.
+    """
     return redis.Redis.from_url(config.url, **_options())
 
 
-class AsyncClients:
-    """One asyncio client per event loop: redis.asyncio connections belong to the loop that
-    opened them, and tests (and the CLI) may run several loops over one runtime."""
+def pubsub_client(config: RedisSettings) -> "aioredis.Redis":
+    """An asyncio client for the live-push reader alone: it holds its connection for good,
+    so it gets no socket timeout (it waits for messages) and lives and dies with the reader."""
+    return aioredis.Redis.from_url(config.url, **{**_options(), "socket_timeout": None})
 
-    def __init__(self, config: RedisSettings) -> None:
-        self.config = config
-        self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = \
-            weakref.WeakKeyDictionary()
 
-    def get(self) -> "aioredis.Redis":
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(self.config.url, **_options())
-            self._clients[loop] = client
-        return client
+class Breaker:
+    """After a Redis failure, skip Redis for a few seconds and use the fallback at once."""
 
-    def pubsub_client(self) -> "aioredis.Redis":
-        """A client of its own for a subscription: it holds its connection for good, so it gets
-        no socket timeout (the reader waits for messages) and no share of the turn pool."""
-        options = {**_options(), "socket_timeout": None}
-        return aioredis.Redis.from_url(self.config.url, **options)
+    def __init__(self, *, cool_off: float = 5.0) -> None:
+        self.cool_off = cool_off
+        self._open_until = 0.0
 
-    async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
-        if client is not None:
-            await client.aclose()
+    @property
+    def open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def trip(self) -> None:
+        self._open_until = time.monotonic() + self.cool_off
+
+    def reset(self) -> None:
+        self._open_until = 0.0

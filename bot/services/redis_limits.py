@@ -22,7 +22,9 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 import redis
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
+
+from bot.services.redis_client import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +58,9 @@ class LocalLimits:
 
 class RedisLimits:
     def __init__(self, client: "redis.Redis", *, prefix: str,
-                 on_error: Callable[[str], None] | None = None) -> None:
+                 on_error: Callable[[str], None] | None = None, breaker: Breaker | None = None) -> None:
         self._client = client
+        self._breaker = breaker or Breaker()
         self._prefix = prefix + "limit:"
         self._hit = client.register_script(_HIT)
         self._on_error = on_error or (lambda _where: None)
@@ -66,9 +69,11 @@ class RedisLimits:
         stamp = now.timestamp()
         window = int(stamp // window_seconds)
         try:
+            self._check()
             count = int(self._hit(keys=[f"{self._prefix}{key}:{window}"],
                                   args=[window_seconds * 1000 + 60_000]))
         except RedisError as exc:
+            self._breaker.trip()
             log.warning("redis rate limit unavailable (%s); the database check decides", type(exc).__name__)
             self._on_error("limit")
             return None
@@ -78,14 +83,22 @@ class RedisLimits:
 
     def count_failure(self, key: str, *, window_seconds: int) -> int:
         try:
+            self._check()
             return int(self._hit(keys=[f"{self._prefix}{key}"], args=[window_seconds * 1000]))
         except RedisError as exc:
+            self._breaker.trip()
             log.warning("redis failure counter unavailable (%s)", type(exc).__name__)
             self._on_error("limit")
             return 0
 
     def clear(self, key: str) -> None:
         try:
+            self._check()
             self._client.delete(f"{self._prefix}{key}")
         except RedisError:
+            self._breaker.trip()
             self._on_error("limit")
+
+    def _check(self) -> None:
+        if self._breaker.open:
+            raise RedisConnectionError("redis marked down for a few seconds")

@@ -18,10 +18,11 @@ import json
 import logging
 from typing import Any, Callable
 
-from redis.exceptions import RedisError
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 
 from bot.channels.live import LiveHub
-from bot.services.redis_client import AsyncClients
+from bot.services.redis_client import Breaker, RedisSettings, pubsub_client
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +30,20 @@ RECONNECT_SECONDS = 0.5
 
 
 class RedisLiveHub(LiveHub):
-    def __init__(self, clients: AsyncClients, *, queue_size: int = 100,
-                 on_error: Callable[[str], None] | None = None) -> None:
+    def __init__(self, client: "redis.Redis", config: RedisSettings, *, queue_size: int = 100,
+                 on_error: Callable[[str], None] | None = None, breaker: Breaker | None = None) -> None:
         super().__init__(queue_size=queue_size)
-        self._clients = clients
-        self._prefix = clients.config.prefix + "live:"
+        self._client = client
+        self._config = config
+        self._prefix = config.prefix + "live:"
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._on_error = on_error or (lambda _where: None)
+        self._breaker = breaker or Breaker()
 
     async def start(self) -> None:
-        """Start the reader; returns once subscribed (or after a short wait if Redis is down)."""
+        """Start the reader (the app's lifespan does); returns once subscribed, or after a
+        short wait when Redis is down (the reader keeps trying)."""
         if self._reader is None or self._reader.done():
             self._subscribed = asyncio.Event()
             self._reader = asyncio.create_task(self._read(), name="redis-live-reader")
@@ -58,18 +62,24 @@ class RedisLiveHub(LiveHub):
         return self._reader is not None and not self._reader.done() and self._subscribed.is_set()
 
     async def publish(self, sender_id: str, messages: list[dict[str, Any]]) -> None:
-        if self._reader is None:  # a runtime used without the app's lifespan (CLI, tests)
-            await self.start()
         payload = json.dumps({"sender_id": sender_id, "messages": messages})
         try:
-            await self._clients.get().publish(self._prefix + sender_id, payload)
+            if self._breaker.open:
+                raise RedisConnectionError("redis marked down for a few seconds")
+            self._client.publish(self._prefix + sender_id, payload)
         except RedisError as exc:
+            self._breaker.trip()
             log.warning("redis publish failed (%s); delivering on this worker only", type(exc).__name__)
             self._on_error("publish")
             await super().publish(sender_id, messages)
+            return
+        if not self.subscribed:
+            # No reader here (a runtime used without the app, or Redis just came back):
+            # this worker's own listeners get it directly.
+            await super().publish(sender_id, messages)
 
     async def _read(self) -> None:
-        client = self._clients.pubsub_client()
+        client = pubsub_client(self._config)
         try:
             while True:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -91,6 +101,7 @@ class RedisLiveHub(LiveHub):
                     self._on_error("subscribe")
                     await asyncio.sleep(RECONNECT_SECONDS)
                 finally:
+                    self._subscribed.clear()
                     with contextlib.suppress(Exception):
                         await pubsub.aclose()
         finally:

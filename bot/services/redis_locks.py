@@ -22,10 +22,11 @@ import uuid
 import weakref
 from typing import AsyncIterator, Callable, Protocol
 
-from redis.exceptions import RedisError
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 
 from bot.errors import ServiceUnavailable
-from bot.services.redis_client import AsyncClients
+from bot.services.redis_client import Breaker, RedisSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,28 +59,33 @@ class LocalLocks:
 
 
 class RedisLocks:
-    def __init__(self, clients: AsyncClients, *, on_error: Callable[[str], None] | None = None) -> None:
-        self._clients = clients
+    def __init__(self, client: "redis.Redis", config: RedisSettings, *,
+                 on_error: Callable[[str], None] | None = None, breaker: Breaker | None = None) -> None:
+        self._client = client
         self._local = LocalLocks()
-        self._ttl_ms = int(clients.config.lock_ttl_seconds * 1000)
-        self._wait = clients.config.lock_wait_seconds
-        self._prefix = clients.config.prefix + "lock:"
+        self._ttl_ms = int(config.lock_ttl_seconds * 1000)
+        self._wait = config.lock_wait_seconds
+        self._prefix = config.prefix + "lock:"
         self._on_error = on_error or (lambda _where: None)
+        self._breaker = breaker or Breaker()
+        self._release = client.register_script(_RELEASE)
+        self._renew_script = client.register_script(_RENEW)
 
     @contextlib.asynccontextmanager
     async def hold(self, sender_id: str) -> AsyncIterator[None]:
         async with self._local.hold(sender_id):
             key, token = self._prefix + sender_id, uuid.uuid4().hex
-            client = self._clients.get()
             try:
-                await self._acquire(client, key, token)
+                if self._breaker.open:
+                    raise RedisConnectionError("redis marked down for a few seconds")
+                await self._acquire(key, token)
             except RedisError as exc:
+                self._failed("lock", exc)
                 log.warning("redis lock unavailable (%s); this turn runs under the local lock only",
                             type(exc).__name__)
-                self._on_error("lock")
                 yield
                 return
-            renewal = asyncio.create_task(self._renew(client, key, token))
+            renewal = asyncio.create_task(self._renew(key, token))
             try:
                 yield
             finally:
@@ -87,16 +93,19 @@ class RedisLocks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewal
                 try:
-                    await client.eval(_RELEASE, 1, key, token)
-                except RedisError:
-                    # It expires after the ttl anyway.
-                    self._on_error("unlock")
+                    self._release(keys=[key], args=[token])
+                except RedisError as exc:
+                    self._failed("unlock", exc)  # it expires after the ttl anyway
 
-    async def _acquire(self, client: object, key: str, token: str) -> None:
+    def _failed(self, where: str, exc: Exception) -> None:
+        self._breaker.trip()
+        self._on_error(where)
+
+    async def _acquire(self, key: str, token: str) -> None:
         deadline = time.monotonic() + self._wait
         pause = 0.002
         while True:
-            if await client.set(key, token, nx=True, px=self._ttl_ms):  # type: ignore[attr-defined]
+            if self._client.set(key, token, nx=True, px=self._ttl_ms):
                 return
             if time.monotonic() >= deadline:
                 raise ServiceUnavailable("this conversation is busy with an earlier message; "
@@ -104,12 +113,12 @@ class RedisLocks:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
 
-    async def _renew(self, client: object, key: str, token: str) -> None:
+    async def _renew(self, key: str, token: str) -> None:
         while True:
             await asyncio.sleep(self._ttl_ms / 3000)
             try:
-                if not await client.eval(_RENEW, 1, key, token, self._ttl_ms):  # type: ignore[attr-defined]
+                if not self._renew_script(keys=[key], args=[token, self._ttl_ms]):
                     log.warning("a conversation lock expired while its turn was still running")
                     return
-            except RedisError:
-                self._on_error("renew")
+            except RedisError as exc:
+                self._failed("renew", exc)

@@ -17,8 +17,11 @@ def make_services(tmp_path: Path, *, clock: Any, smtp_url: str | None = None, **
     from bot.storage.db import Base
     from bot.storage.registry import import_all_models
 
-    settings = Settings.load(env={}, database_url=f"sqlite:///{tmp_path / 'helpdesk.sqlite3'}",
-                             smtp_url=smtp_url, **overrides)
+    from tests.fakes.scale import backend_overrides  # issue 7: HELPDESK_TEST_BACKEND=postgres-redis
+
+    overrides = dict(backend_overrides(overrides))
+    overrides.setdefault("database_url", f"sqlite:///{tmp_path / 'helpdesk.sqlite3'}")
+    settings = Settings.load(env={}, smtp_url=smtp_url, **overrides)
     services = create_services(settings, clock=clock)
     import_all_models()
     Base.metadata.create_all(services.engine)

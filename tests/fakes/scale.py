@@ -3,6 +3,7 @@ a TCP proxy that can cut connections, and real `helpdesk serve` processes."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -14,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -227,3 +228,62 @@ def wait_ready(server: ServerProcess, *, timeout: float = 60.0) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()[-3000:]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# HELPDESK_TEST_BACKEND=postgres-redis: the integration suite on PostgreSQL + Redis.
+# make_settings (tests/conftest.py) and make_services (tests/fakes) ask `backend_overrides`
+# for their database; in that mode each call gets a fresh PostgreSQL database, copied from a
+# template migrated once per run (CREATE DATABASE ... TEMPLATE is fast), and Redis shared state
+# under a key prefix of its own. The databases are dropped when the test process exits.
+BACKEND = os.environ.get("HELPDESK_TEST_BACKEND", "sqlite")
+_created: list[str] = []
+_template: list[str] = []
+
+
+def _admin() -> Any:
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _fresh_postgres_database() -> str:
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
+
+    admin = _admin()
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        if not _template:
+            name = f"helpdesk_tmpl_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            _template.append(name)
+            atexit.register(_drop_all)
+            engine = make_engine(f"{base}/{name}")
+            upgrade(engine)
+            engine.dispose()
+        name = f"helpdesk_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_template[0]}"'))
+        _created.append(name)
+    finally:
+        admin.dispose()
+    return f"{base}/{name}"
+
+
+def _drop_all() -> None:
+    admin = _admin()
+    with admin.connect() as conn:
+        for name in _created + _template:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def backend_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Settings overrides for the configured test backend (unchanged on SQLite)."""
+    if BACKEND != "postgres-redis" or "database_url" in overrides:
+        return overrides
+    from bot.config import Settings
+
+    raw = dict(overrides.get("raw") or Settings.load(env={}).raw)
+    raw["redis"] = {**(raw.get("redis") or {}), "prefix": f"helpdesk-test:{uuid.uuid4().hex[:10]}:"}
+    return {**overrides, "database_url": _fresh_postgres_database(), "redis_url": REDIS_URL, "raw": raw}

@@ -4,6 +4,7 @@ that goes through the real forms (CSRF token, password, TOTP code)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pyotp
@@ -97,3 +98,30 @@ def start_staff_live_server(tmp: Any, model_path: Any) -> tuple[str, Any, Any]:
         thread.join(timeout=10)
 
     return f"http://127.0.0.1:{port}", runtime, stop
+
+
+def postgres_engine(url: str) -> Iterator[Any]:
+    """A fresh PostgreSQL database for one test (skipped when PostgreSQL is not reachable)."""
+    import secrets
+
+    import pytest
+    import sqlalchemy as sa
+
+    from bot.storage.db import make_engine
+
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"t_staff_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError:
+        admin.dispose()
+        pytest.skip("PostgreSQL is not reachable")
+    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -52,13 +52,17 @@ def test_ready_follows_the_database_going_away_and_coming_back(
     assert during.json()["checks"]["database"].startswith("unreachable")
 
 
-def test_ready_is_503_when_redis_is_configured_but_down(tmp_path: Path, nlu_model_path: Path) -> None:
+def test_with_redis_down_the_worker_is_unready_but_still_takes_turns(tmp_path: Path, nlu_model_path: Path) -> None:
     settings = make_settings(tmp_path, nlu_model_path, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
     runtime = build_runtime(settings)
     with TestClient(create_app(settings, runtime=runtime)) as client:
         response = client.get("/ready")
+        turn = client.post("/webhooks/rest/webhook", json={"sender": "r1", "message": "I got error E05"})
+        metrics = client.get("/metrics").text
     assert response.status_code == 503
     assert response.json()["checks"]["redis"].startswith("unreachable")
+    assert turn.status_code == 200 and "E05" in json.dumps(turn.json())
+    assert _metric(metrics, 'helpdesk_redis_errors_total{operation="lock"}') == 1
 
 
 def _metric(text: str, name: str) -> float:

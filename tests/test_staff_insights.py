@@ -35,6 +35,8 @@ def test_insights_count_tickets_and_conversations(client: Any, runtime: Any, sup
     assert "<strong>50%</strong> of 2 conversations" in page
     table = page[page.index('id="tickets-per-day"'):page.index('id="nlu-h"')]
     assert "E05" in table and "Wed 12/02" in table
+    chart = page[page.index('id="tickets-chart"'):page.index("</svg>")]
+    assert chart.count("<rect") == 1 and "Wed 12/02: 1 × E05" in chart
 
 
 def test_not_understood_message_becomes_a_reviewed_training_example(client: Any, runtime: Any, supervisor: str,

@@ -28,6 +28,8 @@ HEADER = """\
 # maintainer checks these in review and moves them into data/nlu.yml (see docs/staff.md).
 """
 MAX_SCAN = 5000
+# Colour-blind-safe (Okabe-Ito) colours for the error codes in the chart.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 
 @dataclass
@@ -40,6 +42,25 @@ class Insights:
     with_ticket: int
     call_outcomes: list[tuple[str, int]]
     not_understood: list[dict[str, Any]]
+
+    def chart(self, *, width: int = 720, height: int = 180) -> dict[str, Any]:
+        """Stacked bars (one per day, one colour per error code) as SVG rectangles."""
+        top = max(self.max_per_day, 1)
+        slot = width / max(len(self.days), 1)
+        colours = {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(self.codes)}
+        bars = []
+        for i, day in enumerate(self.days):
+            y = float(height)
+            for code in self.codes:
+                n = self.per_day.get(day, Counter()).get(code, 0)
+                if not n:
+                    continue
+                h = height * n / top
+                y -= h
+                bars.append({"x": round(i * slot + slot * 0.15, 1), "y": round(y, 1), "w": round(slot * 0.7, 1),
+                             "h": round(h, 1), "fill": colours[code],
+                             "title": f"{day.strftime('%a %m/%d')}: {n} × {code}"})
+        return {"width": width, "height": height, "bars": bars, "legend": list(colours.items()), "top": top}
 
     @property
     def solved_share(self) -> float:

@@ -149,4 +149,8 @@ def test_filter_assign_resolve_and_export(browser: Browser, console_server: Any)
         page.locator("#export-csv").click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert [(r["tracking_number"], r["status"], r["assignee"]) for r in rows] == [(e06, "resolved", "Supervisor Tester")]
+
+    page.get_by_role("link", name="Insights").click()
+    expect(page.locator("#tickets-chart rect")).to_have_count(2)
+    _shot(page, "staff_insights.png")
     page.context.close()

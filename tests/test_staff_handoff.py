@@ -76,7 +76,27 @@ def test_another_agent_cannot_reply_into_a_held_conversation(client: Any, runtim
     csrf = sign_in(client, clock, "supervisor")
     response = client.post("/staff/conversations/web-user-5/reply", data={"text": "hi", "csrf_token": csrf})
     assert response.status_code == 409
+    add_staff(runtime, "agent", username="agent2")
+    csrf = sign_in(client, clock, "agent", username="agent2")
     assert client.post("/staff/conversations/web-user-5/take-over", data={"csrf_token": csrf}).status_code == 409
+
+
+def test_a_supervisor_can_take_over_from_an_agent(client: Any, runtime: Any, clock: Any, agent_csrf: str) -> None:
+    _say(client, "web-user-9", "hello")
+    client.post("/staff/conversations/web-user-9/take-over", data={"csrf_token": agent_csrf})
+    add_staff(runtime, "supervisor")
+    csrf = sign_in(client, clock, "supervisor")
+    assert client.post("/staff/conversations/web-user-9/take-over", data={"csrf_token": csrf}).status_code == 200
+    assert client.post("/staff/conversations/web-user-9/reply", data={"text": "Supervisor here.",
+                                                                      "csrf_token": csrf}).status_code == 200
+
+
+def test_a_place_in_the_queue_lapses_after_two_hours(client: Any, runtime: Any, clock: Any,
+                                                     agent_csrf: str) -> None:
+    _say(client, "web-user-10", "I want to talk to a real person")
+    clock.advance(minutes=121)
+    sign_in(client, clock, "agent")
+    assert "waiting for an agent" not in client.get("/staff/conversations").text
 
 
 def test_asking_for_a_person_while_open_joins_the_queue(client: Any, runtime: Any, agent_csrf: str) -> None:

@@ -40,6 +40,8 @@ PERSON_INTENTS = frozenset({"contact_support"})
 MAX_REPLY_CHARS = 2000
 # An agent counts as online when their console was used this recently.
 ONLINE_MINUTES = 30
+# A place in the queue lapses after this long.
+WAITING_HOURS = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class HandoffRegistry:
         with session_scope(self.sessions) as session:
             if not self._agents_online(session, now):
                 return []  # nobody would come: the call center and ticket offer stand alone
+            self._expire_waiting(session, now)
             existing = session.scalar(select(Handoff).where(Handoff.sender_id == sender_id,
                                                             Handoff.state.in_(("waiting", "active"))))
             if existing is not None:
@@ -108,6 +111,12 @@ class HandoffRegistry:
         self.store.append(sender_id, [message.as_event(now.timestamp())], channel=channel, latest_intent=None,
                           now=now)
         return [message]
+
+    def _expire_waiting(self, session: Session, now: datetime) -> None:
+        """Users who asked for a person hours ago have left; they no longer hold a place."""
+        for row in session.scalars(select(Handoff).where(
+                Handoff.state == "waiting", Handoff.requested_at < now - timedelta(hours=WAITING_HOURS))):
+            row.state, row.ended_at = "ended", now
 
     def _agents_online(self, session: Session, now: datetime) -> bool:
         return session.scalar(
@@ -126,7 +135,9 @@ class HandoffRegistry:
                 raise NotFound(f"no conversation {sender_id}")
             row = session.scalar(select(Handoff).where(Handoff.sender_id == sender_id,
                                                        Handoff.state.in_(("waiting", "active"))))
-            if row is not None and row.state == "active" and row.agent_id != agent.id:
+            # A supervisor may take a conversation over from an agent (who went home, say).
+            if row is not None and row.state == "active" and row.agent_id != agent.id \
+                    and not agent.has_role("supervisor"):
                 raise BadRequest("another agent already holds this conversation", status=409)
             if row is None:
                 row = Handoff(sender_id=sender_id, channel=conversation.channel, requested_at=now, state="waiting")
@@ -179,6 +190,7 @@ class HandoffRegistry:
         one; waiting first (oldest first), then held, then the rest by recency."""
         now = self.clock.now()
         with session_scope(self.sessions) as session:
+            self._expire_waiting(session, now)
             handoffs = {
                 row.Handoff.sender_id: row for row in session.execute(
                     select(Handoff, StaffUser.display_name).join(StaffUser, Handoff.agent_id == StaffUser.id,

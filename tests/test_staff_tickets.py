@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.services.hours import CallCenterHours
 from bot.staff.business_time import business_seconds, first_response_seconds
 from bot.tickets.service import TicketForm
-from tests.fakes.staff import add_staff, csrf_of, sign_in
+from tests.fakes.staff import add_staff, sign_in
 
 UTC = timezone.utc
 

@@ -124,3 +124,10 @@ def test_nobody_is_queued_after_hours(client: Any, runtime: Any, clock: Any, age
 
 def test_unknown_conversation_is_404(client: Any, agent_csrf: str) -> None:
     assert client.get("/staff/conversations/nobody-here").status_code == 404
+
+
+def test_bad_after_parameter_gets_400(client: Any, agent_csrf: str) -> None:
+    _say(client, "web-user-11", "hello")
+    for after in ("x", "99999999999999999999999"):
+        response = client.get("/staff/conversations/web-user-11/messages", params={"after": after})
+        assert response.status_code == 400

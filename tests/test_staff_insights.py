@@ -90,3 +90,10 @@ def test_test_call_outcomes_are_counted(client: Any, runtime: Any, clock: Any, s
     table = page[page.index('id="call-outcomes"'):page.index('id="perday-h"')]
     assert "<td>confirmed</td><td>2</td>" in table
     assert "<td>hash_not_pressed</td><td>1</td>" in table and "<td>in progress</td><td>1</td>" in table
+
+
+def test_review_of_an_unknown_message_is_404(client: Any, supervisor: str) -> None:
+    for event_id in ("424242", "99999999999"):
+        response = client.post("/staff/insights/review", data={"csrf_token": supervisor, "event_id": event_id,
+                                                               "intent": "greet", "decision": "example"})
+        assert response.status_code == 404

@@ -191,3 +191,16 @@ def test_queue_shows_the_first_response_timer(client: Any, runtime: Any, clock: 
     add_staff(runtime, "supervisor")
     sign_in(client, clock, "supervisor")
     assert "45 min so far" in client.get("/staff/tickets").text
+
+
+@pytest.mark.parametrize("path", ["/staff/tickets/99999999999999999999999", "/staff/tickets?page=9999999999999999999999",
+                                  "/staff/tickets?assignee=99999999999999999999"])
+def test_out_of_range_numbers_get_a_4xx(client: Any, supervisor: str, path: str) -> None:
+    assert client.get(path).status_code in (400, 404)
+
+
+def test_out_of_range_ids_in_forms_get_a_4xx(client: Any, runtime: Any, supervisor: str) -> None:
+    ticket_id = _ticket_id(runtime, _file(runtime))
+    response = client.post(f"/staff/tickets/{ticket_id}/assign", data={"csrf_token": supervisor,
+                                                                       "assignee": "99999999999"})
+    assert response.status_code == 400

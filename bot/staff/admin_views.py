@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.errors import BadRequest
-from bot.staff.console import Console, form_text
+from bot.staff.console import Console, form_text, row_id
 from bot.staff.models import ROLES
 
 
@@ -36,11 +36,11 @@ def routes(console: Console) -> list[BaseRoute]:
         return RedirectResponse(f"/staff/admin/users?notice=added+{member.username}", status_code=303)
 
     async def unlock(request: Request) -> Response:
-        staff.unlock(user_id=int(request.path_params["user_id"]))
+        staff.unlock(user_id=row_id(request.path_params["user_id"], "staff member"))
         return RedirectResponse("/staff/admin/users?notice=unlocked", status_code=303)
 
     async def reset_totp(request: Request) -> Response:
-        staff.reset_totp(user_id=int(request.path_params["user_id"]))
+        staff.reset_totp(user_id=row_id(request.path_params["user_id"], "staff member"))
         return RedirectResponse("/staff/admin/users?notice=authenticator+reset", status_code=303)
 
     return [

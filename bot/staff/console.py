@@ -162,6 +162,17 @@ class Console:
         return endpoint
 
 
+# Ids above a 32-bit INTEGER column's range cannot exist; saying so beats a database error.
+MAX_ID = 2**31 - 1
+
+
+def row_id(value: Any, what: str) -> int:
+    text = str(value)
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise NotFound(f"no {what} {text[:20]}")
+    return int(text)
+
+
 def member_of(request: Request) -> StaffMember:
     current: CurrentSession = request.state.staff
     return current.member

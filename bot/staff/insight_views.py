@@ -6,9 +6,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.errors import BadRequest
 from bot.staff import insights
-from bot.staff.console import Console, form_text, member_of
+from bot.staff.console import Console, form_text, member_of, row_id
 from bot.storage.db import session_scope
 
 DAYS = (7, 14, 30)
@@ -34,10 +33,8 @@ def routes(console: Console) -> list[BaseRoute]:
         event_id = await form_text(request, "event_id", limit=12, required=True)
         intent = await form_text(request, "intent", limit=64)
         decision = await form_text(request, "decision", limit=16)
-        if not event_id.isdigit():
-            raise BadRequest("event_id must be a number")
         with session_scope(services.sessions) as session:
-            insights.review(session=session, event_id=int(event_id),
+            insights.review(session=session, event_id=row_id(event_id, "message"),
                             intent=None if decision == "dismiss" else intent, known_intents=known,
                             reviewer=member, now=services.clock.now(), examples_path=console.examples_path)
         notice = "dismissed" if decision == "dismiss" else f"added+as+an+example+of+{intent}"

@@ -13,7 +13,7 @@ from bot.channels.rest import validate_sender
 from bot.errors import BadRequest, NotFound
 from bot.knowledge.render import render
 from bot.privacy.phi import scan
-from bot.staff.console import Console, form_text, member_of
+from bot.staff.console import MAX_ID, Console, form_text, member_of
 from bot.staff.handoff import MAX_REPLY_CHARS
 
 STATE_LABELS = {"waiting": "waiting for an agent", "active": "held by an agent", None: "with the assistant"}
@@ -58,7 +58,7 @@ def routes(console: Console) -> list[BaseRoute]:
     async def messages(request: Request) -> Response:
         sender = _sender(request)
         after = request.query_params.get("after", "0")
-        if not after.isdigit():
+        if not after.isdigit() or int(after) > MAX_ID:
             raise BadRequest("'after' must be a message id")
         state, _ = handoffs.state_of(sender)
         return JSONResponse({"messages": _items(console, sender, int(after)), "state": state,

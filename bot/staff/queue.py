@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.services.mail import Outbox
 
 PAGE_SIZE = 25
+MAX_PAGE = 100_000
 MAX_NOTE = 4000
 # Which status may follow which; a resolved or closed ticket can be reopened.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -66,11 +67,11 @@ class QueueFilter:
         if sort.lstrip("-") not in SORTS:
             raise BadRequest(f"sort must be one of {', '.join(SORTS)} (prefix - for descending)")
         assignee = text("assignee")
-        if assignee not in ("", "none", "me") and not assignee.isdigit():
+        if assignee not in ("", "none", "me") and not (assignee.isdigit() and int(assignee) < 2**31):
             raise BadRequest("assignee must be none, me or a staff id")
         page = text("page") or "1"
-        if not page.isdigit() or int(page) < 1:
-            raise BadRequest("page must be a whole number from 1")
+        if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+            raise BadRequest(f"page must be a whole number from 1 to {MAX_PAGE}")
         return cls(status=status, subject=text("subject"), error_code=text("error_code", 8).upper(), age=age,
                    assignee=assignee, sort=sort, page=int(page))
 

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 from bot.errors import BadRequest
 from bot.staff import queue
 from bot.staff.business_time import format_duration
-from bot.staff.console import Console, Forbidden403, form_text, member_of
+from bot.staff.console import MAX_ID, Console, Forbidden403, form_text, member_of, row_id
 from bot.storage.db import session_scope
 from bot.tickets.models import TICKET_STATUSES
 
@@ -43,7 +43,7 @@ def routes(console: Console) -> list[BaseRoute]:
             "Content-Disposition": f'attachment; filename="tickets-{stamp}.csv"', "Cache-Control": "no-store"})
 
     async def ticket_page(request: Request) -> Response:
-        ticket_id = int(request.path_params["ticket_id"])
+        ticket_id = row_id(request.path_params["ticket_id"], "ticket")
         with session_scope(services.sessions) as session:
             view = queue.ticket_view(session=session, ticket_id=ticket_id, now=services.clock.now(),
                                      hours=services.hours)
@@ -60,9 +60,9 @@ def routes(console: Console) -> list[BaseRoute]:
         member = member_of(request)
         if not member.has_role("supervisor"):
             raise Forbidden403("Only supervisors assign tickets.")
-        ticket_id = int(request.path_params["ticket_id"])
+        ticket_id = row_id(request.path_params["ticket_id"], "ticket")
         value = await form_text(request, "assignee", limit=12)
-        if value and not value.isdigit():
+        if value and (not value.isdigit() or int(value) > MAX_ID):
             raise BadRequest("assignee must be a staff id")
         with session_scope(services.sessions) as session:
             queue.assign(session=session, ticket_id=ticket_id, assignee_id=int(value) if value else None, by=member,
@@ -71,7 +71,7 @@ def routes(console: Console) -> list[BaseRoute]:
 
     async def status(request: Request) -> Response:
         member = member_of(request)
-        ticket_id = int(request.path_params["ticket_id"])
+        ticket_id = row_id(request.path_params["ticket_id"], "ticket")
         new = await form_text(request, "status", limit=16, required=True)
         note = await form_text(request, "note", limit=queue.MAX_NOTE)
         with session_scope(services.sessions) as session:
@@ -81,7 +81,7 @@ def routes(console: Console) -> list[BaseRoute]:
 
     async def note(request: Request) -> Response:
         member = member_of(request)
-        ticket_id = int(request.path_params["ticket_id"])
+        ticket_id = row_id(request.path_params["ticket_id"], "ticket")
         body = await form_text(request, "body", limit=queue.MAX_NOTE, required=True)
         with session_scope(services.sessions) as session:
             queue.add_note(session=session, ticket_id=ticket_id, body=body, by=member, now=services.clock.now())
@@ -89,7 +89,7 @@ def routes(console: Console) -> list[BaseRoute]:
 
     async def reply(request: Request) -> Response:
         member = member_of(request)
-        ticket_id = int(request.path_params["ticket_id"])
+        ticket_id = row_id(request.path_params["ticket_id"], "ticket")
         body = await form_text(request, "body", limit=queue.MAX_NOTE, required=True)
         with session_scope(services.sessions) as session:
             queue.reply(session=session, ticket_id=ticket_id, body=body, by=member, now=services.clock.now(),

@@ -40,7 +40,7 @@ def test_pasted_sentence_gives_problem_articles_steps_reply_and_actions(client: 
 def test_assist_page_renders_the_analysis(client: Any, agent_csrf: str) -> None:
     page = client.post("/staff/assist", data={"csrf_token": agent_csrf, "text": "the phone never rang"}).text
     assert 'id="assist-intent"' in page
-    assert 'href="/kb/articles/no_call_received"' in page
+    assert 'href="/staff/kb/no_call_received"' in page
     assert 'id="assist-steps"' in page and "Check both phones" in page
 
 
@@ -98,3 +98,9 @@ def test_verification_needs_the_confirmation_box(client: Any, agent_csrf: str) -
     response = client.post("/staff/assist/verify", data={"csrf_token": agent_csrf, "ncid": "appuser01",
                                                          "method": "security questions (two of four)"})
     assert response.status_code == 400
+
+
+def test_articles_open_inside_the_console(client: Any, agent_csrf: str) -> None:
+    page = client.get("/staff/kb/e05")
+    assert page.status_code == 200 and "<h1" in page.text and "60 minutes" in page.text
+    assert client.get("/staff/kb/nope").status_code == 404

@@ -14,6 +14,7 @@ from bot.accounts.directory import normalize_ncid
 from bot.accounts.models import AuditEntry, utc
 from bot.accounts.phones import display
 from bot.errors import BadRequest, RateLimited, ServiceUnavailable
+from bot.knowledge.render import render
 from bot.staff.assist import MAX_TEXT, AgentAssist
 from bot.staff.console import Console, form_text, member_of
 from bot.staff.service import StaffMember
@@ -123,7 +124,13 @@ def routes(console: Console) -> list[BaseRoute]:
         return _page(request, ncid=ncid, activation=new, notice="New activation code issued (valid 10 minutes).")
 
 
+    async def article(request: Request) -> Response:
+        found = services.kb.get(str(request.path_params["article_id"])[:64])  # NotFound -> 404 page
+        return console.render(request, "article.html", {"article": found, "html": render(found.body, "html")},
+                              active="assist")
+
     return [
+        Route("/kb/{article_id}", console.page(article), methods=["GET"]),
         Route("/assist", console.page(page), methods=["GET"]),
         Route("/assist", console.page(analyze), methods=["POST"]),
         Route("/assist/verify", console.page(verify), methods=["POST"]),

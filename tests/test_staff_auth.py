@@ -228,3 +228,24 @@ def test_expired_sessions_are_purged_at_sign_in(client: Any, runtime: Any, clock
     password_step(client, "agent")
     with session_scope(runtime.services.sessions) as session:
         assert session.scalar(select(func.count()).select_from(StaffSession)) == 1
+
+
+def test_deactivated_staff_lose_their_session_and_cannot_sign_in(client: Any, runtime: Any, clock: Any,
+                                                                 agent: Any) -> None:
+    add_staff(runtime, "admin")
+    sign_in(client, clock, "agent")
+    agent_cookie = client.cookies["helpdesk_staff"]
+    client.cookies.clear()
+    csrf = sign_in(client, clock, "admin")
+    assert client.post(f"/staff/admin/users/{agent.id}/deactivate", data={"csrf_token": csrf}).status_code == 200
+    me = runtime.services.extras["staff"].staff.by_username("admin").id
+    assert client.post(f"/staff/admin/users/{me}/deactivate", data={"csrf_token": csrf}).status_code == 400
+    admin_cookie = client.cookies["helpdesk_staff"]
+    client.cookies.clear()
+    client.cookies.set("helpdesk_staff", agent_cookie)
+    assert client.get("/staff/assist", follow_redirects=False).status_code == 303
+    assert password_step(client, "agent").status_code == 401
+    client.cookies.clear()
+    client.cookies.set("helpdesk_staff", admin_cookie)
+    client.post(f"/staff/admin/users/{agent.id}/reactivate", data={"csrf_token": csrf})
+    assert password_step(client, "agent").status_code == 303

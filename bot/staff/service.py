@@ -144,9 +144,10 @@ class StaffService:
             return _member(user)
 
     def list_users(self) -> list[tuple[StaffMember, bool, datetime | None]]:
-        """(member, enrolled, locked_until) for the admin page."""
+        """(member, enrolled, locked_until) of active staff, for the admin page."""
         with session_scope(self.sessions) as session:
-            users = session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+            users = session.scalars(select(StaffUser).where(StaffUser.active.is_(True))
+                                    .order_by(StaffUser.username)).all()
             now = self.clock.now()
             return [(_member(u), u.totp_enrolled,
                      utc(u.locked_until) if u.locked_until and utc(u.locked_until) > now else None)
@@ -167,6 +168,17 @@ class StaffService:
             user = session.get(StaffUser, user_id)
             if user is not None:
                 user.failures, user.locked_until = 0, None
+
+    def set_active(self, *, user_id: int, active: bool) -> None:
+        """Deactivated staff cannot sign in, and their open sessions end at once."""
+        with session_scope(self.sessions) as session:
+            user = session.get(StaffUser, user_id)
+            if user is None:
+                return
+            user.active = active
+            if not active:
+                for row in session.scalars(select(StaffSession).where(StaffSession.user_id == user_id)):
+                    row.revoked = True
 
     def reset_totp(self, *, user_id: int) -> None:
         """The next sign-in enrols a new authenticator; open sessions end."""
@@ -322,3 +334,9 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 def _minutes(delta: timedelta) -> int:
     return max(1, -(-int(delta.total_seconds()) // 60))
+
+
+def inactive_usernames(sessions: sessionmaker[Session]) -> list[tuple[int, str]]:
+    with session_scope(sessions) as session:
+        return [(u.id, u.username) for u in session.scalars(
+            select(StaffUser).where(StaffUser.active.is_(False)).order_by(StaffUser.username))]

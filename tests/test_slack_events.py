@@ -77,3 +77,11 @@ def test_the_bots_own_messages_and_edits_are_ignored(slack: SlackDriver, fake_sl
                                        "channel": ALICE_DM, "ts": slack.ts()}))
     assert fake_slack.of("chat.postMessage") == [] and slack.channel.turns_done == 0
 
+
+
+def test_a_rate_limited_post_is_sent_again_after_retry_after(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    fake_slack.rate_limited["chat.postMessage"] = 1
+    replies = slack.say_dm("hi")
+    attempts = fake_slack.of("chat.postMessage")
+    assert [a.response.get("ok") for a in attempts] == [False, True]
+    assert attempts[0].params["text"] == attempts[1].params["text"] and len(replies) == 2

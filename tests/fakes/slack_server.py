@@ -37,6 +37,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     expired_triggers: set[str] = field(default_factory=set)
     app_token: str = "xapp-test-token"
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many calls get 429 first
     socket_url: str = ""  # where apps.connections.open sends Socket Mode clients
     url: str = ""
     _ts: int = 0
@@ -177,6 +178,18 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
                 params = {**params, "client_id": cid, "client_secret": secret}
             with fake._cond:
+                if fake.rate_limited.get(method, 0) > 0:
+                    fake.rate_limited[method] -= 1
+                    fake.record(Call(method, params, token=token, path=path, raw=body,
+                                     response={"ok": False, "error": "ratelimited"}))
+                    data = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 answer = fake.answer(method, params, token)
                 fake.record(Call(method, params, token=token, path=path, raw=body, response=answer))
             self._reply(200, answer)

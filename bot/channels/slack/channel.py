@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -53,8 +54,7 @@ class SlackChannel:
         self.settings = settings
         self.assistant = runtime.assistant
         self.links = SlackLinks(sessions=runtime.services.sessions, clock=runtime.services.clock)
-        self.client = AsyncWebClient(token=None if settings.oauth else settings.bot_token,
-                                     base_url=settings.api_url)
+        self.client = self._web_client(None if settings.oauth else settings.bot_token)
         self.flow = oauth_flow(settings, engine=runtime.services.engine, client=self.client) \
             if settings.oauth else None
         self.tokens = Tokens(settings=settings, flow=self.flow)
@@ -70,6 +70,13 @@ class SlackChannel:
         forward_slack_pushes(runtime.live, self.push)
         if self.assistant.live is not runtime.live:
             forward_slack_pushes(self.assistant.live, self.push)
+
+    def _web_client(self, token: str | None) -> AsyncWebClient:
+        """A Web API client that waits out Slack's rate limits (HTTP 429 + Retry-After) and tries
+        again, since a turn posts several messages at once. Bolt copies it for every request."""
+        client = AsyncWebClient(token=token, base_url=self.settings.api_url)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        return client
 
     # ------------------------------------------------------------------ wiring
     def _register(self) -> None:
@@ -238,7 +245,7 @@ class SlackChannel:
         if token is None:
             log.warning("no Slack installation for team %s; pushed message not posted", place.team)
             return
-        client = AsyncWebClient(token=token, base_url=self.settings.api_url)
+        client = self._web_client(token)
         bot_messages = [BotMessage(text=m.get("text"), buttons=list(m.get("buttons") or []),
                                    image=m.get("image"), custom=m.get("custom")) for m in messages]
         await self._post(client, place, bot_messages)

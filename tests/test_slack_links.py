@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import os
+import secrets
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -22,10 +25,33 @@ from tests.fakes.clock import FixedClock
 from tests.fakes.slack_server import TEAM, FakeSlack, fake_slack_fixture
 
 TABLES = {"slack_user_links", "slack_installations", "slack_bots", "slack_oauth_states"}
+PG_URL = os.environ.get("HELPDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def _postgres() -> Iterator[Engine]:
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"t_slack_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError:
+        admin.dispose()
+        pytest.skip("PostgreSQL is not reachable")
+    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        yield from _postgres()
+        return
     engine = make_engine(f"sqlite:///{tmp_path / 'slack.sqlite3'}")
     yield engine
     engine.dispose()

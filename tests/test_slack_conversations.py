@@ -170,3 +170,10 @@ async def test_anything_published_for_a_slack_conversation_is_posted_there(slack
     assert "*Dana*" in mrkdwn(post)
     await runtime.live.publish("web-123", [{"text": "not for Slack"}])
     assert len(fake_slack.of("chat.postMessage")) == 1
+
+
+def test_a_bare_mention_is_greeted_in_its_thread(slack: SlackDriver) -> None:
+    root = slack.ts()
+    replies = slack.turn(lambda: slack.mention("", ts=root))
+    assert "NCTracks MFA help assistant" in text_of(replies) and replies[0].params["thread_ts"] == root
+    assert "I got an error message" in buttons(replies[0])

@@ -152,8 +152,8 @@ class SlackChannel:
         team = str(body.get("team_id") or event.get("team") or "")
         place = place_for(team=team, channel=str(event.get("channel") or ""), ts=event.get("ts"),
                           thread_ts=event.get("thread_ts"))
-        await self.converse(place=place, user=str(event.get("user") or ""),
-                            text=_clean(str(event.get("text") or "")), client=client)
+        text = _clean(str(event.get("text") or "")) or "/greet"  # a bare @mention is a hello
+        await self.converse(place=place, user=str(event.get("user") or ""), text=text, client=client)
 
     async def _on_button(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         team = str((body.get("team") or {}).get("id") or "")

@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5005
 PYTEST_ARGS ?=
 
-.PHONY: install serve test chromium train clean
+.PHONY: install serve test test-scaled chromium train clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -28,6 +28,13 @@ chromium:
 
 test: install chromium
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# issue 7: the suite again with every test database on PostgreSQL and shared state in Redis
+# (HELPDESK_TEST_POSTGRES_URL, HELPDESK_TEST_REDIS_URL); the browser and multi-process tests
+# already ran on them in `make test`.
+test-scaled: install
+	HELPDESK_TEST_BACKEND=postgres-redis $(VENV)/bin/pytest -q --ignore=tests/browser \
+	  --ignore=tests/test_ops_scale.py --ignore=tests/test_ops_workers.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) models var test-artifacts reports .pytest_cache

@@ -202,7 +202,8 @@ def test_without_redis_the_single_process_versions_are_used(tmp_path: Path, nlu_
     from bot.services.redis_limits import LocalLimits
     from bot.services.redis_locks import LocalLocks
 
-    runtime = build_runtime(make_settings(tmp_path, nlu_model_path))
+    runtime = build_runtime(make_settings(tmp_path, nlu_model_path,
+                                          database_url=f"sqlite:///{tmp_path / 'one.sqlite3'}"))
     shared = shared_state(runtime.services)
     runtime.close()
     assert type(shared.live) is LiveHub and isinstance(shared.locks, LocalLocks)

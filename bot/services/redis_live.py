@@ -36,30 +36,41 @@ class RedisLiveHub(LiveHub):
         self._client = client
         self._config = config
         self._prefix = config.prefix + "live:"
-        self._reader: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
+        self._readers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        self._subscribed: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
         self._on_error = on_error or (lambda _where: None)
         self._breaker = breaker or Breaker()
 
     async def start(self) -> None:
-        """Start the reader (the app's lifespan does); returns once subscribed, or after a
-        short wait when Redis is down (the reader keeps trying)."""
-        if self._reader is None or self._reader.done():
-            self._subscribed = asyncio.Event()
-            self._reader = asyncio.create_task(self._read(), name="redis-live-reader")
+        """Start this event loop's reader (the app's lifespan does); returns once subscribed,
+        or after a short wait when Redis is down (the reader keeps trying). One reader per
+        loop: tests may run an app's lifespan in more than one."""
+        loop = asyncio.get_running_loop()
+        reader = self._readers.get(loop)
+        if reader is None or reader.done():
+            self._subscribed[loop] = asyncio.Event()
+            self._readers[loop] = asyncio.create_task(self._read(self._subscribed[loop]),
+                                                      name="redis-live-reader")
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), 2.0)
+            await asyncio.wait_for(self._subscribed[loop].wait(), 2.0)
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
+        loop = asyncio.get_running_loop()
+        reader = self._readers.pop(loop, None)
+        self._subscribed.pop(loop, None)
+        if reader is not None:
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+                await reader
 
     @property
     def subscribed(self) -> bool:
-        return self._reader is not None and not self._reader.done() and self._subscribed.is_set()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        reader, event = self._readers.get(loop), self._subscribed.get(loop)
+        return reader is not None and not reader.done() and event is not None and event.is_set()
 
     async def publish(self, sender_id: str, messages: list[dict[str, Any]]) -> None:
         payload = json.dumps({"sender_id": sender_id, "messages": messages})
@@ -78,14 +89,14 @@ class RedisLiveHub(LiveHub):
             # this worker's own listeners get it directly.
             await super().publish(sender_id, messages)
 
-    async def _read(self) -> None:
+    async def _read(self, subscribed: asyncio.Event) -> None:
         client = pubsub_client(self._config)
         try:
             while True:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 try:
                     await pubsub.psubscribe(self._prefix + "*")
-                    self._subscribed.set()
+                    subscribed.set()
                     async for item in pubsub.listen():
                         if item.get("type") != "pmessage":
                             continue
@@ -95,13 +106,13 @@ class RedisLiveHub(LiveHub):
                         except (ValueError, KeyError, TypeError):
                             log.warning("ignored a malformed live message")
                 except (RedisError, OSError) as exc:
-                    self._subscribed.clear()
+                    subscribed.clear()
                     log.warning("redis live reader lost its connection (%s); reconnecting",
                                 type(exc).__name__)
                     self._on_error("subscribe")
                     await asyncio.sleep(RECONNECT_SECONDS)
                 finally:
-                    self._subscribed.clear()
+                    subscribed.clear()
                     with contextlib.suppress(Exception):
                         await pubsub.aclose()
         finally:

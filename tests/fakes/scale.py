@@ -286,4 +286,4 @@ def backend_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
 
     raw = dict(overrides.get("raw") or Settings.load(env={}).raw)
     raw["redis"] = {**(raw.get("redis") or {}), "prefix": f"helpdesk-test:{uuid.uuid4().hex[:10]}:"}
-    return {**overrides, "database_url": _fresh_postgres_database(), "redis_url": REDIS_URL, "raw": raw}
+    return {"redis_url": REDIS_URL, **overrides, "database_url": _fresh_postgres_database(), "raw": raw}

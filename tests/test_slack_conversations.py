@@ -177,3 +177,21 @@ def test_a_bare_mention_is_greeted_in_its_thread(slack: SlackDriver) -> None:
     replies = slack.turn(lambda: slack.mention("", ts=root))
     assert "NCTracks MFA help assistant" in text_of(replies) and replies[0].params["thread_ts"] == root
     assert "I got an error message" in buttons(replies[0])
+
+
+def test_a_ticket_form_in_a_thread_takes_a_phone_number_as_its_answer(slack: SlackDriver) -> None:
+    # The NLU reads a bare phone number as test_call (with low confidence); in the form it is an answer.
+    root = slack.ts()
+    slack.turn(lambda: slack.mention("I got error E05", ts=root))
+    offer = slack.turn(lambda: slack.thread_reply("I need to talk to a person", thread_ts=root))
+    assert "File a ticket" in buttons(offer[-1])
+    assert "NPI" in text_of(slack.turn(lambda: slack.click(offer[-1], "File a ticket")))
+    assert "phone number" in text_of(slack.turn(lambda: slack.thread_reply("1234567893", thread_ts=root)))
+    answer = slack.turn(lambda: slack.thread_reply("919-555-0134", thread_ts=root))
+    assert "direct message" not in text_of(answer) and all(c.params["thread_ts"] == root for c in answer)
+    state = slack.channel.assistant.state(f"slack:{TEAM}:{GENERAL}:{root}")
+    assert "555" in str(state.slots.get("phone")) and state.active_loop == "ticket_form"
+    # A clear account request inside the form is still sent to the DM, and the form stays as it was.
+    refused = slack.turn(lambda: slack.thread_reply("can you call my phone to test it", thread_ts=root))
+    assert "direct message" in text_of(refused)
+    assert slack.channel.assistant.state(f"slack:{TEAM}:{GENERAL}:{root}").active_loop == "ticket_form"

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 # Intents that act on or disclose an MFA account: answered only in a DM.
 ACCOUNT_INTENTS = frozenset({"test_call", "new_activation_code", "change_phone", "check_registration"})
+# Inside a form, an account intent must be at least this sure to count as a new request.
+FORM_DIGRESSION_CONFIDENCE = 0.8
 _SEEN_EVENTS = 10_000
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]+)(?:\|([^>]*))?>")
@@ -208,7 +210,7 @@ class SlackChannel:
 
     async def _converse(self, *, place: SlackPlace, user: str, text: str, client: AsyncWebClient) -> None:
         sender = place.sender_id
-        if not place.is_dm and self._is_account_request(text):
+        if not place.is_dm and self._is_account_request(sender, text):
             await self._post(client, place, [BotMessage(text=say("dm_only"))])
             return
         if place.is_dm and user and self.settings.trust_links:
@@ -227,9 +229,19 @@ class SlackChannel:
         if place.is_dm and user:
             self._link_after_identity_check(place, user)
 
-    def _is_account_request(self, text: str) -> bool:
+    def _is_account_request(self, sender_id: str, text: str) -> bool:
+        """Would this turn start an account action? Below the fallback threshold the engine only
+        asks "did you mean…?" (a chosen button comes back as a payload, confidence 1); inside a
+        form (a ticket in a thread) the text is first an answer, e.g. a phone number the NLU
+        reads as test_call, so only a clear request is turned away there."""
         parse = self.runtime.interpreter.parse(text)
-        return str(parse["intent"]["name"]) in ACCOUNT_INTENTS
+        if str(parse["intent"]["name"]) not in ACCOUNT_INTENTS:
+            return False
+        confidence = float(parse["intent"]["confidence"])
+        state = self.assistant.state(sender_id)
+        in_form = state is not None and state.active_loop is not None
+        threshold = self.runtime.settings.nlu.fallback_threshold
+        return confidence >= (max(threshold, FORM_DIGRESSION_CONFIDENCE) if in_form else threshold)
 
     def _link_after_identity_check(self, place: SlackPlace, user: str) -> None:
         ncid = self.runtime.services.accounts.identity.verified_ncid(sender_id=place.sender_id)

@@ -14,7 +14,6 @@ from bot.app import create_app
 from bot.ops import logs
 from bot.runtime import build_runtime
 from tests.conftest import make_settings
-from tests.fakes.clock import FixedClock
 from tests.fakes.scale import TcpProxy, closed_port, pg_database, pg_proxy  # noqa: F401  (fixtures)
 
 

@@ -18,9 +18,10 @@ from bot.dialogue.engine import DialogueEngine, Turn
 from bot.dialogue.responses import BotMessage
 from bot.dialogue.tracker import DialogueState
 from bot.nlu.interpreter import Interpreter
-from bot.services.redis_locks import ConversationLocks, LocalLocks  # issue 7
 from bot.services.clock import Clock
+from bot.services.redis_locks import ConversationLocks, LocalLocks
 from bot.storage.tracker_store import SqlTrackerStore
+from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class Assistant:
                              metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         metadata = dict(metadata or {})
         channel = str(metadata.get("channel") or "rest")
-        text = text.strip()
+        text = clean_text(text).strip()
         # Refusals below are answered without touching the conversation.
         if not text:
             return [self.engine.renderer.render("utter_empty_message", slots={}, channel=channel)]
@@ -112,7 +113,7 @@ class Assistant:
         parse = {
             "text": None,
             "intent": {"name": intent, "confidence": 1.0},
-            "entities": [{"entity": k, "value": v, "start": 0, "end": 0, "extractor": "external"}
+            "entities": [{"entity": k, "value": clean_text(v) if isinstance(v, str) else v, "start": 0, "end": 0, "extractor": "external"}
                          for k, v in entities.items()],
             "intent_ranking": [{"name": intent, "confidence": 1.0}],
             "is_external": True,

@@ -141,6 +141,21 @@ def test_empty_messages_get_a_polite_reply(client: Any, message: str) -> None:
     assert reply.status_code == 200 and "empty" in reply.json()[0]["text"]
 
 
+@pytest.mark.parametrize("message", ["\u0000", "I got \u0000error E05", "E05 \ud800\udfff\ud800", "\x07\x1b[31mE05"])
+def test_control_characters_and_lone_surrogates_are_dropped_not_a_server_error(client: Any, message: str) -> None:
+    # Raw JSON text, so the escapes reach the server as JSON wrote them (NUL, lone surrogates).
+    import json
+
+    post(client, {"sender": "controls", "message": "hi"})
+    raw = json.dumps({"sender": "controls", "message": message}, ensure_ascii=True)
+    reply = client.post("/webhooks/rest/webhook", content=raw, headers={"content-type": "application/json"})
+    assert reply.status_code == 200 and reply.json()
+    events = client.get("/conversations/controls/tracker").json()["events"]
+    stored = [e["text"] for e in events if e["event"] == "user"][-1] or ""
+    assert "\x00" not in stored and "\x1b" not in stored
+    assert not any("\ud800" <= ch <= "\udfff" for ch in stored)
+
+
 def test_unknown_routes_answer_json_404(client: Any) -> None:
     reply = client.get("/no/such/thing")
     assert reply.status_code == 404 and "error" in reply.json()

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from bot.config import PROJECT_ROOT
 from bot.errors import BadRequest, NotFound
 from bot.staff.service import CurrentSession, StaffMember, StaffService
+from bot.text import clean_text
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -181,7 +182,7 @@ def member_of(request: Request) -> StaffMember:
 async def form_text(request: Request, name: str, *, limit: int = 2000, required: bool = False) -> str:
     form = await request.form()
     value = form.get(name)
-    text = value.strip() if isinstance(value, str) else ""
+    text = clean_text(value).strip() if isinstance(value, str) else ""
     if required and not text:
         raise BadRequest(f"'{name}' is required")
     if len(text) > limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import threading
 import time
@@ -10,11 +11,18 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
 from bot.nlu.model import train_from_files
 from tests.fakes.accounts import scripted_accounts  # noqa: F401  (fixture used by conversation scripts)
 from tests.fakes.clock import FixedClock
+
+# Property tests (hypothesis, schemathesis) are derandomised by default so a CI run is
+# reproducible; HYPOTHESIS_PROFILE=explore draws fresh random inputs on every run, to hunt.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # Wednesday 2 December 2026, 10:00 in Raleigh: the call center is open.
 OPEN_HOURS = "2026-12-02T15:00:00+00:00"

@@ -134,6 +134,19 @@ def test_development_without_a_key_uses_a_stored_dev_key(tmp_path: Path) -> None
     assert secret_box(settings, dev_key_file=key_file).decrypt(token) == "x"
 
 
+def test_processes_starting_together_agree_on_one_dev_key(tmp_path: Path) -> None:
+    import concurrent.futures
+
+    settings = Settings.load(env={}, mode="development", secret_key=None)
+    key_file = tmp_path / "var" / "dev.key"
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        boxes = list(pool.map(lambda _: secret_box(settings, dev_key_file=key_file), range(16)))
+    token = boxes[0].encrypt("x")
+    assert all(box.decrypt(token) == "x" for box in boxes)
+    assert [p.name for p in key_file.parent.iterdir()] == ["dev.key"]  # no temporary files left
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
 def test_production_without_a_key_fails_at_start(tmp_path: Path) -> None:
     settings = Settings.load(env={}, mode="development")
     production = type(settings)(**{**settings.__dict__, "mode": "production"})

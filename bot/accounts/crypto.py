@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -48,15 +50,30 @@ def _fernet_key(key: str | bytes) -> bytes:
     return base64.urlsafe_b64encode(hashlib.sha256(raw).digest())
 
 
+def _create_once(path: Path, content: bytes) -> None:
+    """Writes a new file whole, or leaves the one another process made first: two processes
+    starting together (two workers, two test runs) must agree on one development key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic, and refuses to replace an existing key
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+
+
 def secret_box(settings: Settings, *, dev_key_file: Path = DEV_KEY_FILE) -> SecretBox:
     if settings.secret_key:
         return SecretBox(settings.secret_key)
     if not settings.development:
         raise ConfigError("HELPDESK_SECRET_KEY must be set in production mode")
     if not dev_key_file.exists():
-        dev_key_file.parent.mkdir(parents=True, exist_ok=True)
-        dev_key_file.write_bytes(Fernet.generate_key())
-        dev_key_file.chmod(0o600)
+        _create_once(dev_key_file, Fernet.generate_key())
     log.warning(
         "HELPDESK_SECRET_KEY is not set: using the development key in %s (never in production)",
         dev_key_file,

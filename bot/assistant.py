@@ -113,7 +113,8 @@ class Assistant:
         parse = {
             "text": None,
             "intent": {"name": intent, "confidence": 1.0},
-            "entities": [{"entity": k, "value": clean_text(v) if isinstance(v, str) else v, "start": 0, "end": 0, "extractor": "external"}
+            "entities": [{"entity": k, "value": clean_text(v) if isinstance(v, str) else v,
+                          "start": 0, "end": 0, "extractor": "external"}
                          for k, v in entities.items()],
             "intent_ranking": [{"name": intent, "confidence": 1.0}],
             "is_external": True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -135,8 +136,6 @@ def test_development_without_a_key_uses_a_stored_dev_key(tmp_path: Path) -> None
 
 
 def test_processes_starting_together_agree_on_one_dev_key(tmp_path: Path) -> None:
-    import concurrent.futures
-
     settings = Settings.load(env={}, mode="development", secret_key=None)
     key_file = tmp_path / "var" / "dev.key"
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

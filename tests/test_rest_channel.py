@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -144,8 +145,6 @@ def test_empty_messages_get_a_polite_reply(client: Any, message: str) -> None:
 @pytest.mark.parametrize("message", ["\u0000", "I got \u0000error E05", "E05 \ud800\udfff\ud800", "\x07\x1b[31mE05"])
 def test_control_characters_and_lone_surrogates_are_dropped_not_a_server_error(client: Any, message: str) -> None:
     # Raw JSON text, so the escapes reach the server as JSON wrote them (NUL, lone surrogates).
-    import json
-
     post(client, {"sender": "controls", "message": "hi"})
     raw = json.dumps({"sender": "controls", "message": message}, ensure_ascii=True)
     reply = client.post("/webhooks/rest/webhook", content=raw, headers={"content-type": "application/json"})

@@ -61,7 +61,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
     shared = shared_state(services)
     live: LiveHub = shared.live
     assistant = Assistant(
-        interpreter=interpreter, engine=engine, store=SqlTrackerStore(services.sessions), live=live,
+        interpreter=interpreter, engine=engine, store=SqlTrackerStore(services.engine), live=live,
         clock=services.clock, max_message_chars=settings.dialogue.max_message_chars,
         session_expiry_minutes=settings.dialogue.session_expiry_minutes,
         phi_scanner=phi.scan,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.runtime import build_runtime
-from bot.storage.db import make_engine, make_sessionmaker
+from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.tracker_store import SqlTrackerStore
 from tests.conftest import make_settings
@@ -53,7 +54,7 @@ def test_migrations_upgrade_an_empty_database_to_head(database_url: str) -> None
 def test_events_come_back_in_order_with_their_data(database_url: str) -> None:
     engine = make_engine(database_url)
     upgrade(engine)
-    store = SqlTrackerStore(make_sessionmaker(engine))
+    store = SqlTrackerStore(engine)
     store.append("s1", [{"event": "user", "text": "hi", "timestamp": 1.0},
                         {"event": "bot", "text": "hello", "timestamp": 1.0}], channel="rest", latest_intent="greet")
     store.append("s1", [{"event": "slot", "name": "error_code", "value": "E05", "timestamp": 2.0}],
@@ -63,6 +64,34 @@ def test_events_come_back_in_order_with_their_data(database_url: str) -> None:
     assert [e["event"] for e in events] == ["user", "bot", "slot"]
     assert [e["_seq"] for e in events] == [1, 2, 3]
     assert events[2]["value"] == "E05"
+
+
+def test_writers_of_one_conversation_side_by_side_never_share_a_sequence_number(database_url: str) -> None:
+    """An agent's reply can be stored while the assistant stores a turn of the same conversation
+    (only the assistant's turns are serialised by the conversation lock)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    store = SqlTrackerStore(engine)
+    store.append("c1", [{"event": "session_started", "timestamp": 0.0}], channel="rest", latest_intent=None)
+
+    def write(writer: int) -> None:
+        for n in range(25):
+            store.append("c1", [{"event": "bot", "text": f"{writer}-{n}-a", "timestamp": 1.0},
+                                {"event": "bot", "text": f"{writer}-{n}-b", "timestamp": 1.0}],
+                         channel="rest", latest_intent="greet")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, range(4)))
+    events = store.load("c1")
+    with engine.connect() as conn:
+        turns = conn.execute(text("SELECT turn_count FROM conversations WHERE sender_id = 'c1'")).scalar()
+    engine.dispose()
+    assert [e["_seq"] for e in events] == list(range(1, 202))
+    texts = [e["text"] for e in events[1:]]
+    assert sorted(texts) == sorted(f"{w}-{n}-{part}" for w in range(4) for n in range(25) for part in "ab")
+    # A batch is stored contiguously: each "a" is followed by its "b".
+    assert all(texts[i + 1] == texts[i][:-1] + "b" for i in range(0, len(texts), 2))
+    assert turns == 101
 
 
 def test_a_restart_in_the_middle_of_a_walkthrough_resumes_it(database_url: str, tmp_path: Path,

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts.models import utc
@@ -43,6 +44,11 @@ ONLINE_MINUTES = 30
 # A place in the queue lapses after this long.
 WAITING_HOURS = 2
 
+_handoffs, _staff = Handoff.__table__, StaffUser.__table__
+_HOLDER = (select(_staff.c.display_name)
+           .select_from(_handoffs.outerjoin(_staff, _handoffs.c.agent_id == _staff.c.id))
+           .where(_handoffs.c.sender_id == bindparam("sender_id"), _handoffs.c.state == "active"))
+
 
 @dataclass(frozen=True)
 class LiveConversation:
@@ -56,9 +62,10 @@ class LiveConversation:
 
 
 class HandoffRegistry:
-    def __init__(self, *, sessions: sessionmaker[Session], clock: Clock, store: "SqlTrackerStore",
+    def __init__(self, *, engine: Engine, sessions: sessionmaker[Session], clock: Clock, store: "SqlTrackerStore",
                  live: "LiveHub", hours: "CallCenterHours | None", messages_path: Path = MESSAGES) -> None:
-        self.sessions, self.clock, self.store, self.live, self.hours = sessions, clock, store, live, hours
+        self.engine, self.sessions, self.clock, self.store = engine, sessions, clock, store
+        self.live, self.hours = live, hours
         env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         raw = yaml.safe_load(messages_path.read_text(encoding="utf-8"))
         self._templates = {key: env.from_string(str(value)) for key, value in raw.items()}
@@ -69,12 +76,10 @@ class HandoffRegistry:
     # ------------------------------------------------------------- assistant hooks
     def holder(self, sender_id: str) -> str | None:
         """Display name of the agent holding the conversation, or None."""
-        with session_scope(self.sessions) as session:
-            row = session.execute(
-                select(Handoff, StaffUser.display_name).join(StaffUser, Handoff.agent_id == StaffUser.id, isouter=True)
-                .where(Handoff.sender_id == sender_id, Handoff.state == "active")
-            ).first()
-            return (row[1] or "agent") if row else None
+        # Asked before every turn: a prebuilt Core statement, no ORM unit of work.
+        with self.engine.connect() as conn:
+            row = conn.execute(_HOLDER, {"sender_id": sender_id}).first()
+        return (row.display_name or "agent") if row else None
 
     async def intercept(self, *, sender_id: str, text: str, channel: str,
                         metadata: dict[str, Any]) -> list[BotMessage] | None:

@@ -52,8 +52,8 @@ def build_console(runtime: "Runtime", *, hasher: PasswordHasher | None = None) -
         return existing
     settings = services.settings
     staff = staff_service(services, hasher=hasher)
-    handoffs = HandoffRegistry(sessions=services.sessions, clock=services.clock, store=runtime.assistant.store,
-                               live=runtime.live, hours=services.hours)
+    handoffs = HandoffRegistry(engine=services.engine, sessions=services.sessions, clock=services.clock,
+                               store=runtime.assistant.store, live=runtime.live, hours=services.hours)
     runtime.assistant.handoff = handoffs
     secure = not settings.development or bool(settings.public_url and settings.public_url.startswith("https"))
     console = Console(runtime=runtime, staff=staff, handoffs=handoffs, secure_cookies=secure)

@@ -1,5 +1,6 @@
 """Conversation scripts through Slack payloads: a DM with button clicks, a thread started by a
-mention, account requests kept to DMs, and a test-call outcome posted into the DM later."""
+mention, account requests kept to DMs, a test-call outcome posted into the DM later, and an
+agent taking a DM over from the staff console."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from tests.fakes.slack_driver import (ALICE_DM, GENERAL, SlackDriver, fake_slack, settings, slack,  # noqa: F401
                                       text_of)
 from tests.fakes.slack_server import TEAM, FakeSlack
+from tests.fakes.staff import add_staff, sign_in
 
 
 def buttons(call: Any) -> list[str]:
@@ -195,3 +197,30 @@ def test_a_ticket_form_in_a_thread_takes_a_phone_number_as_its_answer(slack: Sla
     refused = slack.turn(lambda: slack.thread_reply("can you call my phone to test it", thread_ts=root))
     assert "direct message" in text_of(refused)
     assert slack.channel.assistant.state(f"slack:{TEAM}:{GENERAL}:{root}").active_loop == "ticket_form"
+
+
+def test_an_agent_takes_over_a_slack_dm_replies_into_it_and_hands_it_back(slack: SlackDriver, fake_slack: FakeSlack,
+                                                                          runtime: Any, clock: Any) -> None:
+    add_staff(runtime, "agent")
+    csrf = sign_in(slack.client, clock, "agent")
+    slack.say_dm("I got error E05")
+    sender, before = f"slack:{TEAM}:{ALICE_DM}", slack.count()
+    taken = slack.client.post(f"/staff/conversations/{sender}/take-over", data={"csrf_token": csrf})
+    assert taken.status_code == 200
+    assert "has joined this chat" in text_of(slack.replies(1, after=before))
+
+    assert slack.say_dm("it still says user not found") == []  # held for the agent: the assistant is quiet
+    seen = slack.client.get(f"/staff/conversations/{sender}/messages", params={"after": "0"}).json()
+    assert seen["messages"][-1]["text"] == "it still says user not found"
+
+    before = slack.count()
+    sent = slack.client.post(f"/staff/conversations/{sender}/reply", data={"text": "Let me look up your NCID."},
+                             headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+    assert sent.json() == {"sent": True}
+    [reply] = slack.replies(1, after=before)
+    assert "Let me look up your NCID." in text_of([reply]) and "thread_ts" not in reply.params
+
+    before = slack.count()
+    slack.client.post(f"/staff/conversations/{sender}/hand-back", data={"csrf_token": csrf})
+    assert "back" in text_of(slack.replies(1, after=before)).lower()
+    assert "60 minutes" in text_of(slack.say_dm("I got error E05"))

@@ -271,13 +271,13 @@ class ActionSubmitTicket(ServicesMixin, Action):
         channel = (tracker.get_latest_input_channel() or None)
         receipt = await asyncio.to_thread(
             self.services.tickets.create, form=form, diagnosis=diagnosis_of(tracker),
-            sender_id=tracker.sender_id, channel=channel,
+            sender_id=tracker.sender_id, channel=channel, continued_from=tracker.get_slot("continued_from"),
         )
         dispatcher.utter_message(response="utter_ticket_submitted", tracking_number=receipt.tracking_number,
                                  email=form.email)
         return [SlotSet("tracking_number", receipt.tracking_number), SlotSet("ticket_stage", "submitted"),
                 SlotSet("ticket_failures", None), SlotSet("ticket_confirmed", None),
-                SlotSet("requested_slot", None)] + [
+                SlotSet("requested_slot", None), SlotSet("continued_from", None)] + [
             SlotSet(slot, None) for slot in ("message", "subject")]
 
 

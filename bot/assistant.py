@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from bot.channels.live import LiveHub
 from bot.dialogue.engine import DialogueEngine, Turn
@@ -124,6 +124,43 @@ class Assistant:
         messages = await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=[])
         await self.live.publish(sender_id, [m.as_dict() for m in messages])
         return messages
+
+    async def move_form(self, *, from_sender: str, to_sender: str, carry: Iterable[str], channel: str,
+                        note: BotMessage, opening: list[BotMessage]) -> list[BotMessage]:
+        """Goes on with the form active in one conversation in another, e.g. a ticket form asked
+        for in a Slack channel thread continues in the user's DM, so contact details stay out of
+        the channel. The source's form is closed and ``note`` said there; the target gets the
+        ``carry`` slots that are set, ``continued_from`` (the source, for the ticket's
+        transcript), the form and its pending question; ``opening`` (what the source's turn
+        said) is said there and returned, to be shown in the target."""
+        async with self.locks.hold(from_sender):
+            source = self._load(from_sender)
+            loop, requested = source.active_loop, source.slot("requested_slot")
+            if loop is None:
+                return []
+            values = {name: source.slot(name) for name in carry if source.slot(name) is not None}
+            now = self.clock.now().timestamp()
+            closing = [{"event": "active_loop", "name": None, "timestamp": now},
+                       {"event": "slot", "name": "requested_slot", "value": None, "timestamp": now},
+                       note.as_event(now)]
+            source.apply_all(closing)
+            self.store.append(from_sender, closing, channel=channel, latest_intent=None, now=self.clock.now())
+            self._remember(from_sender, source)
+        async with self.locks.hold(to_sender):
+            target = self._load(to_sender)
+            opened: list[dict[str, Any]] = []
+            last = target.events[-1].get("timestamp") if target.events else None
+            if last is None or now - float(last) > self.session_expiry_seconds:
+                opened.append({"event": "session_started", "timestamp": now})
+            opened += [{"event": "slot", "name": name, "value": value, "timestamp": now}
+                       for name, value in {**values, "continued_from": from_sender}.items()]
+            opened += [{"event": "active_loop", "name": loop, "timestamp": now},
+                       {"event": "slot", "name": "requested_slot", "value": requested, "timestamp": now}]
+            opened += [message.as_event(now) for message in opening]
+            target.apply_all(opened)
+            self.store.append(to_sender, opened, channel=channel, latest_intent=None, now=self.clock.now())
+            self._remember(to_sender, target)
+        return opening
 
     def state(self, sender_id: str) -> DialogueState | None:
         events = self.store.load(sender_id)

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from tests.fakes.slack_driver import (ALICE_DM, GENERAL, SlackDriver, fake_slack, settings, slack,  # noqa: F401
                                       text_of)
+from bot.tickets.models import Ticket
 from tests.fakes.slack_server import TEAM, FakeSlack
 from tests.fakes.staff import add_staff, sign_in
 
@@ -181,8 +184,46 @@ def test_a_bare_mention_is_greeted_in_its_thread(slack: SlackDriver) -> None:
     assert "I got an error message" in buttons(replies[0])
 
 
-def test_a_ticket_form_in_a_thread_takes_a_phone_number_as_its_answer(slack: SlackDriver) -> None:
+def test_a_ticket_asked_for_in_a_thread_is_filled_in_the_dm_and_carries_the_thread(
+        slack: SlackDriver, fake_slack: FakeSlack, runtime: Any) -> None:
+    root = slack.ts()
+    slack.turn(lambda: slack.mention("I got error E05", ts=root))
+    offer = slack.turn(lambda: slack.thread_reply("I need to talk to a person", thread_ts=root))
+    moved = slack.turn(lambda: slack.click(offer[-1], "File a ticket"))
+    # The thread gets one note; the form's intro and first question go to the DM.
+    note, dm = moved[0], moved[1:]
+    assert note.params["channel"] == GENERAL and note.params["thread_ts"] == root
+    assert "direct message" in text_of([note]) and "NPI" not in text_of([note])
+    assert dm and all(c.params["channel"] == ALICE_DM and "thread_ts" not in c.params for c in dm)
+    assert "channel thread" in text_of(dm) and "NPI" in text_of(dm)
+    thread = f"slack:{TEAM}:{GENERAL}:{root}"
+    assert slack.channel.assistant.state(thread).active_loop is None
+    state = slack.channel.assistant.state(f"slack:{TEAM}:{ALICE_DM}")
+    assert state.active_loop == "ticket_form" and state.slots["error_code"] == "E05"
+    assert "E05" in state.slots["message"]  # the prefilled message names the thread's error
+
+    for answer in ("1234567893", "919-555-0134", "Smith", "Pat", "MFA Issue"):
+        slack.say_dm(answer)
+    summary = slack.say_dm("pat.smith@example.org")  # the message was prefilled: the summary is next
+    assert "Submit" in buttons(summary[-1])
+    submitted = slack.turn(lambda: slack.click(summary[-1], "Submit"))
+    assert "tracking number" in text_of(submitted).lower()
+    in_channel = text_of([c for c in fake_slack.of("chat.postMessage") if c.params["channel"] == GENERAL])
+    assert "555-0134" not in in_channel and "pat.smith" not in in_channel and "1234567893" not in in_channel
+
+    with runtime.services.sessions() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert ticket.sender_id == f"slack:{TEAM}:{ALICE_DM}" and ticket.error_code == "E05"
+    said = [item["text"] for item in ticket.transcript]
+    assert said[0] == "I got error E05"  # the thread comes first ...
+    assert "pat.smith@example.org" in said  # ... then the DM
+    assert slack.channel.assistant.state(f"slack:{TEAM}:{ALICE_DM}").slots.get("continued_from") is None
+
+
+def test_a_ticket_form_stays_in_the_thread_when_no_dm_can_be_opened_and_takes_a_phone_number(
+        slack: SlackDriver, fake_slack: FakeSlack) -> None:
     # The NLU reads a bare phone number as test_call (with low confidence); in the form it is an answer.
+    fake_slack.refused["conversations.open"] = "missing_scope"
     root = slack.ts()
     slack.turn(lambda: slack.mention("I got error E05", ts=root))
     offer = slack.turn(lambda: slack.thread_reply("I need to talk to a person", thread_ts=root))

@@ -132,10 +132,15 @@ def create_ticket(
     sender_id: str | None = None,
     channel: str | None = None,
     transcript: list[dict[str, Any]] | None = None,
+    continued_from: str | None = None,
 ) -> Ticket:
-    """Store the ticket and enqueue its acknowledgement email in the caller's unit of work."""
+    """Store the ticket and enqueue its acknowledgement email in the caller's unit of work.
+
+    ``continued_from`` is the conversation the form was moved out of (a Slack channel thread
+    whose ticket form went on in the user's DM); its messages come first in the transcript."""
     if transcript is None and sender_id:
-        transcript = build_transcript(session=session, sender_id=sender_id)
+        earlier = build_transcript(session=session, sender_id=continued_from) if continued_from else []
+        transcript = (earlier + build_transcript(session=session, sender_id=sender_id))[-MAX_TRANSCRIPT_EVENTS:]
     ticket = Ticket(
         tracking_number=_unique_tracking_number(session),
         status="new",
@@ -189,11 +194,12 @@ class TicketService:
         diagnosis: dict[str, Any] | None = None,
         sender_id: str | None = None,
         channel: str | None = None,
+        continued_from: str | None = None,
     ) -> TicketReceipt:
         with session_scope(self.sessions) as session:
             ticket = create_ticket(
                 session=session, form=form, now=self.clock.now(), outbox=self.outbox,
-                diagnosis=diagnosis, sender_id=sender_id, channel=channel,
+                diagnosis=diagnosis, sender_id=sender_id, channel=channel, continued_from=continued_from,
             )
             email_status = "pending" if self.outbox.smtp else "captured"
             return TicketReceipt(ticket.tracking_number, ticket.created_at, email_status)

@@ -38,6 +38,7 @@ class FakeSlack:
     expired_triggers: set[str] = field(default_factory=set)
     app_token: str = "xapp-test-token"
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many calls get 429 first
+    refused: dict[str, str] = field(default_factory=dict)  # method -> the error it answers with
     socket_url: str = ""  # where apps.connections.open sends Socket Mode clients
     url: str = ""
     _ts: int = 0
@@ -86,6 +87,8 @@ class FakeSlack:
             return {"ok": True, "url": self.socket_url}
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        if method in self.refused:
+            return {"ok": False, "error": self.refused[method]}
         if method == "auth.test":
             team = "T0OTHER" if token == "xoxb-installed-token" else TEAM
             bot_user = "UBOT2" if token == "xoxb-installed-token" else BOT_USER

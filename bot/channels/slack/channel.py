@@ -45,6 +45,12 @@ MAX_BODY_BYTES = 256 * 1024
 ACCOUNT_INTENTS = frozenset({"test_call", "new_activation_code", "change_phone", "check_registration"})
 # Inside a form, an account intent must be at least this sure to count as a new request.
 FORM_DIGRESSION_CONFIDENCE = 0.8
+# Forms that collect contact details: started in a channel thread, they go on in the user's DM,
+# with what the thread found out (the diagnosis a ticket carries) and the form's own fields.
+PRIVATE_FORMS = frozenset({"ticket_form"})
+FORM_CONTEXT_SLOTS = ("error_code", "call_failure", "mfa_method",
+                      "ticket_stage", "ticket_failures", "ticket_confirmed", "subject", "message",
+                      "npi", "phone", "phone_ext", "last_name", "first_name", "email")
 _SEEN_EVENTS = 10_000
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]+)(?:\|([^>]*))?>")
@@ -219,15 +225,42 @@ class SlackChannel:
                 self.links.verify_dm(sender_id=sender, ncid=ncid)
         metadata = {"channel": "slack", "slack": {"team": place.team, "user": user, "channel": place.channel,
                                                   "thread_ts": place.thread_ts}}
+        loop_before = None if place.is_dm else self._active_loop(sender)
         try:
             messages = await self.assistant.handle_message(sender_id=sender, text=text, metadata=metadata)
         except Exception:
             reference = uuid.uuid4().hex[:12]
             log.exception("Slack turn failed, reference %s, sender %s", reference, sender)
             messages = [BotMessage(text=say("unexpected", reference=reference))]
+        if not place.is_dm and user and loop_before is None and self._active_loop(sender) in PRIVATE_FORMS:
+            if await self._move_form_to_dm(place=place, user=user, opening=messages, client=client):
+                return
         await self._post(client, place, messages)
         if place.is_dm and user:
             self._link_after_identity_check(place, user)
+
+    def _active_loop(self, sender_id: str) -> str | None:
+        state = self.assistant.state(sender_id)
+        return state.active_loop if state is not None else None
+
+    async def _move_form_to_dm(self, *, place: SlackPlace, user: str, opening: list[BotMessage],
+                               client: AsyncWebClient) -> bool:
+        """A form for contact details just started in a channel thread: it goes on in the user's
+        DM. False (the form stays in the thread) when the DM cannot be opened."""
+        try:
+            opened = await client.conversations_open(users=user)
+        except SlackApiError as exc:
+            log.warning("could not open a DM for a form started in %s: %s", place.sender_id,
+                        exc.response.get("error"))
+            return False
+        dm = SlackPlace(team=place.team, channel=str(opened["channel"]["id"]))
+        note = BotMessage(text=say("form_moved_to_dm"))
+        said = await self.assistant.move_form(
+            from_sender=place.sender_id, to_sender=dm.sender_id, carry=FORM_CONTEXT_SLOTS, channel="slack",
+            note=note, opening=[BotMessage(text=say("form_continued_in_dm")), *opening])
+        await self._post(client, place, [note])
+        await self._post(client, dm, said)
+        return True
 
     def _is_account_request(self, sender_id: str, text: str) -> bool:
         """Would this turn start an account action? Below the fallback threshold the engine only

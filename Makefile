@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5005
 PYTEST_ARGS ?=
 
-.PHONY: install serve test test-scaled chromium train clean
+.PHONY: install serve test test-scaled typecheck chromium train clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -26,8 +26,12 @@ serve: install
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: install chromium
+test: install chromium typecheck
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# mypy over bot/ and actions/ ([tool.mypy] in pyproject.toml); part of `make test`.
+typecheck: install
+	$(VENV)/bin/mypy
 
 # issue 7: the suite again with every test database on PostgreSQL and shared state in Redis
 # (HELPDESK_TEST_POSTGRES_URL, HELPDESK_TEST_REDIS_URL); the browser and multi-process tests
@@ -37,4 +41,4 @@ test-scaled: install
 	  --ignore=tests/test_ops_scale.py --ignore=tests/test_ops_workers.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) models var test-artifacts reports .pytest_cache
+	rm -rf $(VENV) models var test-artifacts reports .pytest_cache .mypy_cache

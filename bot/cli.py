@@ -9,10 +9,14 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.errors import HelpdeskError
+
+if TYPE_CHECKING:
+    from bot.dialogue.scripts import Script, ScriptResult
+    from bot.runtime import Runtime
 
 log = logging.getLogger("helpdesk")
 
@@ -168,10 +172,10 @@ def _test_conversations(settings: Settings, directory: Path, out: Path) -> bool:
     return failed == 0
 
 
-async def _run_all(runtime: object, scripts: list) -> list:  # type: ignore[type-arg]
+async def _run_all(runtime: "Runtime", scripts: list["Script"]) -> list["ScriptResult"]:
     from bot.dialogue.scripts import run_script
 
-    return [await run_script(runtime.assistant, s) for s in scripts]  # type: ignore[attr-defined]
+    return [await run_script(runtime.assistant, s) for s in scripts]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

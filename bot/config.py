@@ -149,8 +149,8 @@ class Settings:
                     learning_rate=float(classifier.get("learning_rate", 0.2)),
                     l2=float(classifier.get("l2", 1e-5)),
                     seed=int(classifier.get("seed", 42)),
-                    word_ngrams=tuple(featurizer.get("word_ngrams", (1, 2))),  # type: ignore[arg-type]
-                    char_ngrams=tuple(featurizer.get("char_ngrams", (2, 4))),  # type: ignore[arg-type]
+                    word_ngrams=tuple(featurizer.get("word_ngrams", (1, 2))),
+                    char_ngrams=tuple(featurizer.get("char_ngrams", (2, 4))),
                 ),
                 dialogue=DialogueSettings(
                     flows=path_of(dialogue.get("flows", "data/flows"), "dialogue.flows"),

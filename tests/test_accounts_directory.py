@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 from collections.abc import Iterator
+from typing import Any
 from datetime import timedelta
 from pathlib import Path
 
@@ -151,3 +152,19 @@ def test_production_without_a_key_fails_at_start(tmp_path: Path) -> None:
     production = type(settings)(**{**settings.__dict__, "mode": "production"})
     with pytest.raises(ConfigError):
         secret_box(production, dev_key_file=tmp_path / "k")
+
+
+def test_argon2_settings_are_read_from_config_and_unknown_ones_refused() -> None:
+    from types import SimpleNamespace
+
+    from bot.accounts.service import _hasher
+
+    def hasher(section: dict[str, object]) -> Any:
+        return _hasher(SimpleNamespace(raw={"accounts": {"argon2": section}}))
+
+    assert hasher({}) is None  # argon2-cffi's own defaults
+    tuned = hasher({"time_cost": "2", "memory_cost": 1024, "parallelism": 1})
+    assert (tuned.time_cost, tuned.memory_cost, tuned.parallelism) == (2, 1024, 1)
+    for bad in ({"time_cost": "fast"}, {"memory_kib": 1024}, {"parallelism": 0}):
+        with pytest.raises(ConfigError, match="accounts.argon2 is invalid"):
+            hasher(bad)

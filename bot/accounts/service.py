@@ -87,13 +87,22 @@ def attach_account_services(services: "Services", *, hasher: PasswordHasher | No
     )
 
 
+_ARGON2_KNOBS = frozenset({"time_cost", "memory_cost", "parallelism", "hash_len", "salt_len"})
+
+
 def _hasher(settings: "Settings") -> PasswordHasher | None:
     """config.yml ``accounts.argon2`` (time_cost, memory_cost, parallelism) tunes hashing;
     tests use a cheap profile, production keeps argon2-cffi's defaults."""
     section = (settings.raw.get("accounts") or {}).get("argon2") or {}
     if not section:
         return None
+    unknown = set(section) - _ARGON2_KNOBS
+    if unknown:
+        raise ConfigError(f"config accounts.argon2 is invalid: unknown {', '.join(sorted(unknown))}")
     try:
-        return PasswordHasher(**{k: int(v) for k, v in section.items()})
+        knobs: dict[str, int] = {k: int(v) for k, v in section.items()}
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config accounts.argon2 is invalid: {exc}") from exc
+    if any(value < 1 for value in knobs.values()):
+        raise ConfigError("config accounts.argon2 is invalid: every setting must be a positive whole number")
+    return PasswordHasher(**knobs)  # type: ignore[arg-type]  # only the int knobs named above

@@ -168,7 +168,7 @@ class DialogueEngine:
         known = {e["entity"]: e["value"] for e in turn.entities
                  if e["entity"] in ("error_code", "call_failure", "mfa_method")}
         suffix = json.dumps(known, separators=(",", ":")) if known else ""
-        buttons = []
+        buttons: list[dict[str, str]] = []
         for item in (turn.parse.get("intent_ranking") or [])[:4]:
             name = item["name"]
             label = self.domain.intent_labels.get(name)

@@ -42,7 +42,7 @@ class BotMessage:
                    image=data.get("image"), custom=data.get("custom"))
 
 
-class _Slots(dict):  # type: ignore[type-arg]
+class _Slots(dict[str, Any]):
     """Slots for templates: one that was never set reads as None, not as an error."""
 
     def __missing__(self, key: str) -> None:

@@ -84,4 +84,4 @@ def shared_state(services: "Services") -> SharedState:
     shared = services.extras.get("shared_state")
     if shared is None:  # a Services built without create_services (some tests)
         shared = attach_shared_state(services)
-    return shared  # type: ignore[no-any-return]
+    return shared

@@ -116,7 +116,7 @@ def _steps(article: Article) -> list[str]:
 
 
 def _first_paragraph(article: Article) -> str:
-    lines = []
+    lines: list[str] = []
     for line in _plain_lines(article):
         if not line.strip():
             if lines:

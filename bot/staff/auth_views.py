@@ -96,9 +96,9 @@ def routes(console: Console) -> list[BaseRoute]:
                 return response
             return _code_form(request, error="That code is not right, or was already used. "
                                              "Type the code your authenticator shows now.", status=401)
-        response = RedirectResponse(target, status_code=303)
-        console.set_session_cookie(response, result.token)
-        return response
+        redirect = RedirectResponse(target, status_code=303)
+        console.set_session_cookie(redirect, result.token)
+        return redirect
 
     async def logout(request: Request) -> Response:
         current = console.current(request)

@@ -120,7 +120,7 @@ class TicketView:
     next_statuses: tuple[str, ...] = ()
 
 
-def _filtered(query: Select[Any], f: QueueFilter, *, member: StaffMember, now: datetime) -> Select[Any]:
+def _filtered(query: Select[Ticket, str], f: QueueFilter, *, member: StaffMember, now: datetime) -> Select[Ticket, str]:
     if f.status:
         query = query.where(Ticket.status == f.status)
     if f.subject:
@@ -142,7 +142,7 @@ def _filtered(query: Select[Any], f: QueueFilter, *, member: StaffMember, now: d
     return query
 
 
-def _base() -> Select[Any]:
+def _base() -> Select[Ticket, str]:
     assignee = aliased(StaffUser)
     return (select(Ticket, assignee.display_name)
             .join(TicketWork, TicketWork.ticket_id == Ticket.id, isouter=True)
@@ -220,11 +220,11 @@ def ticket_view(*, session: Session, ticket_id: int, now: datetime, hours: "Call
              for n in session.scalars(select(TicketNote).where(TicketNote.ticket_id == ticket_id)
                                       .order_by(TicketNote.id))]
     responded = utc(work.first_response_at) if work and work.first_response_at else None
+    changes = [(e.status, utc(e.created_at)) for e in ticket.events]
     if responded is None:
-        done = [h["at"] for h in history if h["status"] in ("resolved", "closed")]
-        responded = done[0] if done else None
+        responded = next((at for status, at in changes if status in ("resolved", "closed")), None)
     seconds = first_response_seconds(created_at=utc(ticket.created_at), responded_at=responded, now=now,
-                                     history=[(h["status"], h["at"]) for h in history], hours=hours)
+                                     history=changes, hours=hours)
     return TicketView(
         ticket=ticket, assignee_id=assignee.id if assignee else None,
         assignee=assignee.display_name if assignee else None, history=history,

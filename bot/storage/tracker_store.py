@@ -13,16 +13,16 @@ conversation (an agent's reply beside a turn) waits, then reads the new max(seq)
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
-from sqlalchemy import String, bindparam, func, insert, select, update
+from sqlalchemy import String, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from bot.storage.models import Conversation, ConversationEvent
 
 _TEXT_EVENTS = frozenset({"user", "bot"})
-_conversations = Conversation.__table__
-_events = ConversationEvent.__table__
+_conversations = cast(Table, Conversation.__table__)
+_events = cast(Table, ConversationEvent.__table__)
 
 # Built once: composing a statement costs more than running it on SQLite.
 _LOAD = (select(_events.c.seq, _events.c.data)

@@ -258,6 +258,8 @@ class SlackChannel:
         said = await self.assistant.move_form(
             from_sender=place.sender_id, to_sender=dm.sender_id, carry=FORM_CONTEXT_SLOTS, channel="slack",
             note=note, opening=[BotMessage(text=say("form_continued_in_dm")), *opening])
+        if not said:  # the form was over before it could move (another turn ended it)
+            return False
         await self._post(client, place, [note])
         await self._post(client, dm, said)
         return True

@@ -120,7 +120,8 @@ class TicketView:
     next_statuses: tuple[str, ...] = ()
 
 
-def _filtered(query: Select[Ticket, str], f: QueueFilter, *, member: StaffMember, now: datetime) -> Select[Ticket, str]:
+def _filtered(query: Select[Ticket, str], f: QueueFilter, *, member: StaffMember,
+              now: datetime) -> Select[Ticket, str]:
     if f.status:
         query = query.where(Ticket.status == f.status)
     if f.subject:

@@ -148,10 +148,7 @@ class Assistant:
             self._remember(from_sender, source)
         async with self.locks.hold(to_sender):
             target = self._load(to_sender)
-            opened: list[dict[str, Any]] = []
-            last = target.events[-1].get("timestamp") if target.events else None
-            if last is None or now - float(last) > self.session_expiry_seconds:
-                opened.append({"event": "session_started", "timestamp": now})
+            opened = self._session_start(target, now)
             opened += [{"event": "slot", "name": name, "value": value, "timestamp": now}
                        for name, value in {**values, "continued_from": from_sender}.items()]
             opened += [{"event": "active_loop", "name": loop, "timestamp": now},
@@ -174,9 +171,7 @@ class Assistant:
             state = self._load(sender_id)
             now = self.clock.now().timestamp()
             start = len(state.events)
-            last = state.events[-1].get("timestamp") if state.events else None
-            if last is None or now - float(last) > self.session_expiry_seconds:
-                state.apply({"event": "session_started", "timestamp": now})
+            state.apply_all(self._session_start(state, now))
             state.apply({"event": "user", "text": parse.get("text"), "timestamp": now,
                          "parse_data": {k: parse[k] for k in ("intent", "entities", "intent_ranking")},
                          "metadata": metadata, "input_channel": channel,
@@ -199,6 +194,13 @@ class Assistant:
             if self.observer is not None:
                 self.observer(channel=channel, events=new_events, seconds=time.perf_counter() - started)
             return prefix + messages
+
+    def _session_start(self, state: DialogueState, now: float) -> list[dict[str, Any]]:
+        """A session_started event when the conversation is new or has been idle past the expiry."""
+        last = state.events[-1].get("timestamp") if state.events else None
+        if last is None or now - float(last) > self.session_expiry_seconds:
+            return [{"event": "session_started", "timestamp": now}]
+        return []
 
     def _mask_sensitive(self, events: list[dict[str, Any]], state: DialogueState, *,
                         answered: Any) -> None:

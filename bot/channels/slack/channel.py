@@ -36,6 +36,7 @@ from bot.channels.slack.senders import SlackPlace, is_dm_channel, parse_sender, 
 from bot.channels.slack.settings import SlackSettings
 from bot.channels.slack.wording import say
 from bot.dialogue.responses import BotMessage
+from bot.dialogue.tracker import DialogueState
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,8 @@ class SlackChannel:
 
     async def _converse(self, *, place: SlackPlace, user: str, text: str, client: AsyncWebClient) -> None:
         sender = place.sender_id
-        if not place.is_dm and self._is_account_request(sender, text):
+        before = None if place.is_dm else self.assistant.state(sender)
+        if not place.is_dm and self._is_account_request(text, before):
             await self._post(client, place, [BotMessage(text=say("dm_only"))])
             return
         if place.is_dm and user and self.settings.trust_links:
@@ -225,14 +227,14 @@ class SlackChannel:
                 self.links.verify_dm(sender_id=sender, ncid=ncid)
         metadata = {"channel": "slack", "slack": {"team": place.team, "user": user, "channel": place.channel,
                                                   "thread_ts": place.thread_ts}}
-        loop_before = None if place.is_dm else self._active_loop(sender)
         try:
             messages = await self.assistant.handle_message(sender_id=sender, text=text, metadata=metadata)
         except Exception:
             reference = uuid.uuid4().hex[:12]
             log.exception("Slack turn failed, reference %s, sender %s", reference, sender)
             messages = [BotMessage(text=say("unexpected", reference=reference))]
-        if not place.is_dm and user and loop_before is None and self._active_loop(sender) in PRIVATE_FORMS:
+        if not place.is_dm and user and (before is None or before.active_loop is None) \
+                and self._active_loop(sender) in PRIVATE_FORMS:
             if await self._move_form_to_dm(place=place, user=user, opening=messages, client=client):
                 return
         await self._post(client, place, messages)
@@ -264,7 +266,7 @@ class SlackChannel:
         await self._post(client, dm, said)
         return True
 
-    def _is_account_request(self, sender_id: str, text: str) -> bool:
+    def _is_account_request(self, text: str, state: DialogueState | None) -> bool:
         """Would this turn start an account action? Below the fallback threshold the engine only
         asks "did you mean…?" (a chosen button comes back as a payload, confidence 1); inside a
         form (a ticket in a thread) the text is first an answer, e.g. a phone number the NLU
@@ -273,7 +275,6 @@ class SlackChannel:
         if str(parse["intent"]["name"]) not in ACCOUNT_INTENTS:
             return False
         confidence = float(parse["intent"]["confidence"])
-        state = self.assistant.state(sender_id)
         in_form = state is not None and state.active_loop is not None
         threshold = self.runtime.settings.nlu.fallback_threshold
         return confidence >= (max(threshold, FORM_DIGRESSION_CONFIDENCE) if in_form else threshold)

@@ -100,7 +100,12 @@ class Assistant:
             held = await self.handoff.intercept(sender_id=sender_id, text=text, channel=channel, metadata=metadata)
             if held is not None:
                 return warnings + held
-        parse = self.interpreter.parse(text)
+        # An agent relaying a caller ("she says it still fails") is understood as the caller's words.
+        relayed = self.engine.repair.relayed(text)
+        parse = self.interpreter.parse(relayed or text)
+        if relayed:
+            parse["text"] = text
+            metadata["relayed_as"] = relayed
         messages = await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=warnings)
         if self.handoff is not None:  # issue 6: "I want a person" during opening hours joins the queue
             messages += await self.handoff.after_turn(sender_id=sender_id, intent=str(parse["intent"]["name"]),

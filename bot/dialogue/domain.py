@@ -29,6 +29,7 @@ class Condition:
     intents: frozenset[str] | None = None
     slots: tuple[tuple[str, Any], ...] = ()
     entities: frozenset[str] = frozenset()
+    question: bool | None = None  # the message is (True) or is not (False) worded as a question
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Walkthrough:
     title: str
     steps: tuple[tuple[Step, ...], ...]
     done: tuple[Step, ...]
+    topic: str | None = None  # the KB article a question asked during it is answered from first
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class Form:
     required_slots: tuple[str, ...]
     mappings: dict[str, tuple[SlotMapping, ...]]
     submit: tuple[Step, ...]
+    topic: str | None = None                 # KB article for questions asked mid-form
+    optional: frozenset[str] = frozenset()   # slots "skip that" may leave empty
+    cancelled: tuple[Step, ...] = ()         # what a cancel does and says (default: utter_form_cancelled)
 
 
 @dataclass
@@ -75,6 +80,11 @@ class Domain:
     commands: dict[str, list[str]] = field(default_factory=dict)
     walkthrough_buttons: list[dict[str, str]] = field(default_factory=list)
     intent_labels: dict[str, str] = field(default_factory=dict)
+    # Conversation repair and understanding in context (see bot/dialogue/repair.py, answers.py).
+    repair: dict[str, Any] = field(default_factory=dict)
+    precedence: list[str] = field(default_factory=list)
+    deciding_entities: dict[str, Any] = field(default_factory=dict)
+    knowledge: dict[str, float] = field(default_factory=dict)
 
     def as_rasa_domain(self) -> dict[str, Any]:
         """The domain dict handed to rasa-sdk actions (slots, forms, responses)."""
@@ -118,6 +128,7 @@ def _condition(raw: Any, where: str) -> Condition:
         intents=frozenset(intents) if intents else None,
         slots=tuple(sorted(slots.items())),
         entities=frozenset(raw.get("entities") or ()),
+        question=raw.get("question"),
     )
 
 
@@ -183,7 +194,8 @@ def load_domain(flows_path: Path, responses_path: Path) -> Domain:
             if not steps:
                 raise ConfigError(f"{where}: walkthrough {name} has no steps")
             domain.walkthroughs[name] = Walkthrough(name, str(raw.get("title", name)), steps,
-                                                    _steps(raw.get("done"), f"{where} {name}"))
+                                                    _steps(raw.get("done"), f"{where} {name}"),
+                                                    topic=raw.get("topic"))
         for name, raw in (doc.get("forms") or {}).items():
             required = tuple(raw.get("required_slots") or ())
             mappings = {
@@ -192,12 +204,18 @@ def load_domain(flows_path: Path, responses_path: Path) -> Domain:
             }
             for slot in required:
                 domain.slots.setdefault(slot, {})
-            domain.forms[name] = Form(name, required, mappings, _steps(raw.get("submit"), f"{where} {name}"))
+            domain.forms[name] = Form(name, required, mappings, _steps(raw.get("submit"), f"{where} {name}"),
+                                      topic=raw.get("topic"), optional=frozenset(raw.get("optional") or ()),
+                                      cancelled=_steps(raw.get("cancelled"), f"{where} {name} cancelled"))
         for name, phrases in (doc.get("commands") or {}).items():
             domain.commands.setdefault(name, []).extend(phrases)
         if doc.get("walkthrough_buttons"):
             domain.walkthrough_buttons = list(doc["walkthrough_buttons"])
         domain.intent_labels.update(doc.get("intent_labels") or {})
+        for key in ("repair", "deciding_entities", "knowledge"):
+            getattr(domain, key).update(doc.get(key) or {})
+        if doc.get("precedence"):
+            domain.precedence = [str(name) for name in doc["precedence"]]
     _check_references(domain)
     return domain
 
@@ -220,3 +238,4 @@ def _check_references(domain: Domain) -> None:
         check(wt.done, f"walkthrough {wt.name} done")
     for form in domain.forms.values():
         check(form.submit, f"form {form.name}")
+        check(form.cancelled, f"form {form.name} cancelled")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.knowledge.articles import Article, KnowledgeBase
+from bot.knowledge.articles import Article, KnowledgeBase, PassageHit, SearchHit
 from bot.knowledge.render import render
-from bot.knowledge.search import SearchHit
 
-__all__ = ["Article", "KnowledgeBase", "SearchHit", "render"]
+__all__ = ["Article", "KnowledgeBase", "PassageHit", "SearchHit", "render"]

@@ -11,13 +11,19 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError, NotFound
-from bot.knowledge.search import Bm25Index, SearchHit
+from bot.knowledge.passages import Passage, split_passages
+from bot.knowledge.render import render
+from bot.knowledge.search import Bm25Index, Document, tokenize
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ID = re.compile(r"[a-z0-9][a-z0-9_]*")
 _ERROR_CODE = re.compile(r"E[0-9]{2}")
 _TOP_LEVEL = frozenset({"id", "title", "keys", "symptoms", "related"})
 _KEYS = frozenset({"error_codes", "call_failures", "intents"})
+# A word in the title or a symptom says more about an article than one in its body.
+TITLE_WEIGHT, SYMPTOM_WEIGHT, BODY_WEIGHT = 3, 2, 1
+# Passages of the conversation's topic are preferred: a follow-up is about what was just said.
+TOPIC_BOOST = 2.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,24 @@ class Article:
     related: tuple[str, ...]
     body: str  # Markdown without the front matter
 
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return split_passages(article_id=self.id, title=self.title, body=self.body)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article: Article
+    score: float
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    passage: Passage
+    title: str        # the article's
+    score: float
+    in_topic: bool    # from one of the topic articles asked for
+
 
 class KnowledgeBase:
     """An immutable set of articles with lookups by id, error code, call failure and intent."""
@@ -42,7 +66,12 @@ class KnowledgeBase:
             raise ConfigError(f"duplicate article ids: {sorted({i for i in ids if ids.count(i) > 1})}")
         self._by_code = {code: a for a in articles for code in a.error_codes}
         self._by_failure = {failure: a for a in articles for failure in a.call_failures}
-        self._index = Bm25Index(articles)
+        self._index = Bm25Index([Document(key=a.id, fields=(
+            (TITLE_WEIGHT, a.title), *((SYMPTOM_WEIGHT, symptom) for symptom in a.symptoms), (BODY_WEIGHT, a.body),
+        )) for a in articles])
+        self._passages = [passage for article in articles for passage in article.passages]
+        self._passage_index = Bm25Index([Document(key=p.key, fields=(
+            (2, p.text), (1, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
 
     @classmethod
     def load(cls, path: Path) -> KnowledgeBase:
@@ -73,7 +102,28 @@ class KnowledgeBase:
         return [article for article in self._articles.values() if intent in article.intents]
 
     def search(self, query: str, *, limit: int = 5) -> list[SearchHit]:
-        return self._index.search(query, limit=limit)
+        """Articles ranked by BM25 against the query (agent assist, /kb/search)."""
+        return [SearchHit(article=self._articles[hit.key], score=hit.score)
+                for hit in self._index.search(query, limit=limit)]
+
+    def passages(self, query: str, *, topics: Sequence[str] = (), limit: int = 3) -> list[PassageHit]:
+        """Passages ranked for a question; those of ``topics`` articles weigh ``TOPIC_BOOST`` times more."""
+        scores = self._passage_index.scores(query)
+        topical = set(topics)
+        hits = []
+        for passage, score in zip(self._passages, scores, strict=True):
+            if score <= 0:
+                continue
+            in_topic = passage.article_id in topical
+            hits.append(PassageHit(passage=passage, title=self._articles[passage.article_id].title,
+                                   score=float(score) * (TOPIC_BOOST if in_topic else 1.0), in_topic=in_topic))
+        hits.sort(key=lambda hit: (-hit.score, hit.passage.key))
+        return hits[:limit]
+
+    def passage_after(self, article_id: str, index: int) -> Passage | None:
+        """The passage that follows one: "and after that?"."""
+        following = self.get(article_id).passages[index + 1:index + 2]
+        return following[0] if following else None
 
     def __iter__(self) -> Iterator[Article]:
         return iter(self._articles.values())
@@ -167,3 +217,13 @@ def _check_related(articles: Sequence[Article], files: Sequence[Path]) -> None:
             raise ConfigError(f"{file}: related article(s) {missing} do not exist")
         if article.id in article.related:
             raise ConfigError(f"{file}: an article cannot be related to itself")
+
+
+def snippet(article: Article, query: str, *, width: int = 160) -> str:
+    """The plain-text line of the article that shares most words with the query, shortened."""
+    lines = [line.strip() for line in render(article.body, "text").splitlines() if line.strip()]
+    wanted = set(tokenize(query))
+    best = max(lines, key=lambda line: len(wanted & set(tokenize(line))), default="")
+    if len(best) <= width:
+        return best
+    return best[: width - 1].rsplit(" ", 1)[0] + "…"

@@ -1,26 +1,20 @@
-"""Okapi BM25 over KB articles, with error-code folding so "e-05" finds the E05 article."""
+"""BM25 search (bm25s) over KB articles and over their passages.
+
+Two indexes share one tokenizer: articles for "which article fits this description?"
+(the /kb/search endpoint, agent assist) and passages for "which paragraph answers this
+question?" (follow-up questions in a conversation). The index takes plain records
+(`Document`), so it knows nothing of the Article type that is built from it.
+"""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.knowledge.render import render
-
-if TYPE_CHECKING:
-    from bot.knowledge.articles import Article
-
-K1 = 1.5
-B = 0.75
-# A word in the title or a symptom says more about the article than one in its body; weighting
-# the term counts (BM25F-style) keeps one index and one length normalisation.
-TITLE_WEIGHT = 3
-SYMPTOM_WEIGHT = 2
-BODY_WEIGHT = 1
+import bm25s
+import numpy as np
+import Stemmer
 
 # "Error Code# E05", "error code 05", "code #5", "E-05", "E 05", "eo5", "e5" all mean e05. A bare
 # "code 10" is left alone: users say "the activation code 10 minutes".
@@ -30,24 +24,37 @@ _ERROR_CODE = re.compile(
     r"(o?[0-9]{1,2})\b",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"#|[a-z0-9]+")
 _STOP_WORDS = frozenset(
     "a about am an and are as at be but by can could did do does for from get got had has have "
     "hello hi how i if im in is it just me my of on or our please so that the there this to was "
-    "we when where which who why will with would you your".split()
+    "we when where which who why will with would you your "
+    # question words and fillers: they say a message is a question, not what it is about
+    "what whats s t d ll m re ve don doesn didn isn wasn won cant also again ok okay yes really "
+    "guy guys sir maam mine one some any need want know tell".split()
 )
+_STEMMER = Stemmer.Stemmer("english")
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    article: Article
+class Document:
+    """What the index needs of a searchable text: its key and weighted fields."""
+
+    key: str
+    fields: tuple[tuple[int, str], ...]  # (weight, text): a title counts more than a body
+
+
+@dataclass(frozen=True)
+class Scored:
+    key: str
     score: float
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase, drop punctuation and stop words, fold error codes and simple suffixes."""
+    """Lowercase, fold error codes, drop stop words, Snowball-stem ("pressed" -> "press")."""
     folded = _ERROR_CODE.sub(_fold_code, text.lower())
-    return [_stem(word) for word in _WORD.findall(folded) if word not in _STOP_WORDS]
+    words = [word for word in _WORD.findall(folded) if word not in _STOP_WORDS]
+    return [w if w[0].isdigit() or w == "#" else s for w, s in zip(words, _STEMMER.stemWords(words))]
 
 
 def _fold_code(match: re.Match[str]) -> str:
@@ -55,72 +62,34 @@ def _fold_code(match: re.Match[str]) -> str:
     return f" e{int(digits):02d} "
 
 
-def _stem(word: str) -> str:
-    # Just enough folding for "pressed"/"press", "expired"/"expires", "calls"/"call".
-    if len(word) <= 4 or word[0].isdigit():  # short words and folded codes ("e05") stay as they are
-        return word
-    for suffix in ("ing", "ed", "s"):
-        if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
 class Bm25Index:
-    """An in-memory BM25 index over a fixed list of articles."""
+    """Okapi BM25 (Lucene's variant, via bm25s) over a fixed list of documents."""
 
-    def __init__(self, articles: Sequence[Article], *, k1: float = K1, b: float = B) -> None:
-        self._k1 = k1
-        self._b = b
-        self._docs = [(article, _weighted_terms(article)) for article in articles]
-        self._lengths = [sum(terms.values()) for _, terms in self._docs]
-        self._avg_length = (sum(self._lengths) / len(self._lengths)) if self._lengths else 0.0
-        frequency: Counter[str] = Counter()
-        for _, terms in self._docs:
-            frequency.update(terms.keys())
-        count = len(self._docs)
-        # Lucene's form of the Okapi idf: never negative, so a common word cannot lower a score.
-        self._idf = {
-            term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in frequency.items()
-        }
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self._keys = [document.key for document in documents]
+        # Field weights repeat a field's tokens (BM25F-style term weighting in one index).
+        corpus = [[token for weight, text in document.fields for token in tokenize(text) * weight]
+                  for document in documents]
+        self._retriever = bm25s.BM25(method="lucene")
+        self._empty = not any(corpus)  # bm25s cannot index a corpus without a single word
+        if not self._empty:
+            self._retriever.index(corpus, show_progress=False)
 
-    def search(self, query: str, *, limit: int = 5) -> list[SearchHit]:
+    def scores(self, query: str) -> np.ndarray:
+        """One score a document, in the order given; zeros when no query word is known."""
+        terms = sorted(set(tokenize(query)))
+        if not terms or self._empty:
+            return np.zeros(len(self._keys), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+
+    def search(self, query: str, *, limit: int = 5) -> list[Scored]:
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        terms = set(tokenize(query))
-        if not terms:
-            return []
-        hits: list[SearchHit] = []
-        for (article, doc_terms), length in zip(self._docs, self._lengths, strict=True):
-            score = sum(self._term_score(term, doc_terms, length) for term in terms)
-            if score > 0:
-                hits.append(SearchHit(article=article, score=score))
-        hits.sort(key=lambda hit: (-hit.score, hit.article.id))
-        return hits[:limit]
+        scores = self.scores(query)
+        order = sorted((i for i in range(len(self._keys)) if scores[i] > 0),
+                       key=lambda i: (-float(scores[i]), self._keys[i]))
+        return [Scored(key=self._keys[i], score=float(scores[i])) for i in order[:limit]]
 
-    def _term_score(self, term: str, doc_terms: Counter[str], length: int) -> float:
-        tf = doc_terms.get(term, 0)
-        if not tf:
-            return 0.0
-        norm = self._k1 * (1 - self._b + self._b * length / self._avg_length)
-        return self._idf[term] * tf * (self._k1 + 1) / (tf + norm)
-
-
-def _weighted_terms(article: Article) -> Counter[str]:
-    terms: Counter[str] = Counter()
-    fields = ((TITLE_WEIGHT, (article.title,)), (SYMPTOM_WEIGHT, article.symptoms), (BODY_WEIGHT, (article.body,)))
-    for weight, texts in fields:
-        for text in texts:
-            for token in tokenize(text):
-                terms[token] += weight
-    return terms
-
-
-def snippet(article: Article, query: str, *, width: int = 160) -> str:
-    """The plain-text line of the article that shares most words with the query, shortened."""
-    lines = [line.strip() for line in render(article.body, "text").splitlines() if line.strip()]
-    wanted = set(tokenize(query))
-    best = max(lines, key=lambda line: len(wanted & set(tokenize(line))), default="")
-    if len(best) <= width:
-        return best
-    return best[: width - 1].rsplit(" ", 1)[0] + "…"
+    @property
+    def keys(self) -> list[str]:
+        return list(self._keys)

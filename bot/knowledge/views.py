@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 from bot.errors import NotFound
 from bot.knowledge.articles import KnowledgeBase
 from bot.knowledge.render import render
-from bot.knowledge.search import snippet
+from bot.knowledge.articles import snippet
 
 MAX_LIMIT = 20
 MAX_QUERY_CHARS = 500

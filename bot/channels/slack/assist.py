@@ -18,7 +18,7 @@ from bot.dialogue.engine import Turn
 from bot.dialogue.responses import BotMessage
 from bot.dialogue.tracker import DialogueState
 from bot.knowledge.articles import KnowledgeBase
-from bot.knowledge.search import snippet
+from bot.knowledge.articles import snippet
 
 TOP_ARTICLES = 3
 CHANNEL = "slack"

@@ -1,0 +1,192 @@
+"""Choosing the answer: rules, follow-up questions on the current topic, and clarification.
+
+The topic is the KB article last shown or answered from (slots `topic`, `topic_passage`).
+A short question about it ("how long do I wait?", "what are those for?", "and after
+that?") is answered from that article's passages first and from the whole KB second,
+before any fallback; when the KB has nothing good enough the assistant says the job aid
+does not cover it and offers the call center or a ticket, rather than guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.dialogue.domain import Condition, Rule
+from bot.dialogue.execution import EngineBase
+from bot.dialogue.responses import BotMessage
+from bot.dialogue.turn import FALLBACKS, TOPIC, TOPIC_PASSAGE, Turn
+from bot.knowledge.articles import PassageHit
+from bot.knowledge.passages import Passage
+
+# Intents that say something about the conversation itself; never a question about a topic.
+_SOCIAL = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"})
+
+
+class AnswersMixin(EngineBase):
+    fallback_threshold: float
+    ambiguity_threshold: float
+
+    # ----------------------------------------------------------------- rules
+    def _match(self, turn: Turn) -> Rule | None:
+        present = {e["entity"] for e in turn.entities}
+        question = turn.typed and self.repair.is_question(turn.text)
+        for rule in self.domain.rules:
+            if _matches(rule.when, turn.intent, turn.state.slots, present, question):
+                return rule
+        return None
+
+    async def _rule_turn(self, turn: Turn) -> bool:
+        rule = self._match(turn)
+        if rule is None:
+            if not self._answer_question(turn, topics=self._topics(turn), honest=False):
+                self._utter(turn, "utter_default")
+            return True
+        turn.asked = turn.asked or rule.asks
+        await self._execute(turn, rule.do)
+        return True
+
+    # ------------------------------------------------ understanding in context
+    def _decide_by_entity(self, turn: Turn) -> bool:
+        """An entity that settles the answer (E05, "hung up", a tracking number) routes directly,
+        so "did you mean...?" is asked only when neither the intent nor the entities decide."""
+        if not turn.typed:
+            return False
+        if not (self._is_uncertain(turn) or turn.intent in _SOCIAL | {"out_of_scope"}):
+            return False
+        found = {e["entity"]: e["value"] for e in turn.entities}
+        for entity, target in self.domain.deciding_entities.items():
+            if entity not in found:
+                continue
+            if isinstance(target, dict):  # mfa_method: {phone: enroll_phone, app: enroll_app}
+                target = target.get(str(found[entity]))
+            if target:
+                turn.set_intent(str(target))
+                return False  # the intent is settled; the rules answer it
+        return False
+
+    def _follow_up_turn(self, turn: Turn) -> bool:
+        """A question about what was just discussed, answered from the topic's passages."""
+        topic = turn.state.slot(TOPIC)
+        if not (turn.typed and topic):
+            return False
+        text = turn.text
+        if self.repair.is_continuation(text) and self.repair.is_fragment(text):
+            return self._next_passage(turn, str(topic))
+        about_topic = self.repair.refers_back(text) or self.repair.is_fragment(text)
+        if not (self.repair.is_question(text) or about_topic):
+            return False
+        confident = not self._is_uncertain(turn) and turn.confidence >= self._knowledge("confident_intent")
+        if turn.intent in _SOCIAL and confident:
+            return False
+        if confident and turn.intent != "out_of_scope" and not about_topic:
+            return False  # a clear new request ("how do I set up the app?") is not a follow-up
+        return self._answer_question(turn, topics=self._topics(turn), honest=turn.intent == "out_of_scope"
+                                     or self._is_uncertain(turn), topic_only=confident)
+
+    def _answer_question(self, turn: Turn, *, topics: list[str], honest: bool, topic_only: bool = False) -> bool:
+        """The best passage for the message, topic first; with ``honest`` and nothing good enough,
+        say the job aid does not cover it (and offer a person) instead of guessing."""
+        hits = self.kb.passages(turn.text, topics=topics, limit=3)
+        best = _best(hits, topic_min=self._knowledge("topic_min_score"), any_min=self._knowledge("min_score"),
+                     topic_only=topic_only)
+        if best is not None:
+            self._say_passage(turn, best.passage, best.title)
+            return True
+        if honest:
+            self._utter(turn, "utter_kb_no_answer")
+            return True
+        return False
+
+    def _next_passage(self, turn: Turn, topic: str) -> bool:
+        index = turn.state.slot(TOPIC_PASSAGE)
+        following = self.kb.passage_after(topic, int(index) if index is not None else 0)
+        if following is None:
+            self._utter(turn, "utter_kb_end_of_topic", title=self.kb.get(topic).title)
+            return True
+        self._say_passage(turn, following, self.kb.get(topic).title)
+        return True
+
+    def _say_passage(self, turn: Turn, passage: Passage, title: str) -> None:
+        message = self._render(turn, "utter_kb_passage", text=passage.text, heading=passage.heading, title=title)
+        message.custom = {**(message.custom or {}), "article": passage.article_id, "passage": passage.index}
+        self._say(turn, message)
+        self._set_topic(turn, passage.article_id, passage.index)
+
+    def _topics(self, turn: Turn) -> list[str]:
+        topic = turn.state.slot(TOPIC)
+        if not topic:
+            return []
+        related = self.kb.get(str(topic)).related
+        return [str(topic), *related[:2]]
+
+    def _knowledge(self, name: str) -> float:
+        return float(self.domain.knowledge[name])
+
+    # ---------------------------------------------------------- clarification
+    def _is_uncertain(self, turn: Turn) -> bool:
+        if turn.parse.get("is_payload") or turn.parse.get("is_external"):
+            return False
+        ranking = turn.parse.get("intent_ranking") or []
+        if turn.confidence < self.fallback_threshold:
+            return True
+        return len(ranking) > 1 and turn.confidence - float(ranking[1]["confidence"]) < self.ambiguity_threshold
+
+    def _clarify_turn(self, turn: Turn) -> bool:
+        if not self._is_uncertain(turn):
+            if turn.state.slot(FALLBACKS):
+                turn.set_slot(FALLBACKS, 0)
+            return False
+        if self._answer_question(turn, topics=self._topics(turn), honest=False):
+            return True
+        failures = int(turn.state.slot(FALLBACKS) or 0) + 1
+        turn.set_slot(FALLBACKS, failures)
+        if failures >= 2:
+            turn.set_slot(FALLBACKS, 0)
+            self._utter(turn, "utter_fallback_escalate")
+            return True
+        known = {e["entity"]: e["value"] for e in turn.entities
+                 if e["entity"] in ("error_code", "call_failure", "mfa_method")}
+        suffix = json.dumps(known, separators=(",", ":")) if known else ""
+        buttons: list[dict[str, str]] = []
+        for item in (turn.parse.get("intent_ranking") or [])[:4]:
+            name = item["name"]
+            label = self.domain.intent_labels.get(name)
+            if label and name != "out_of_scope" and len(buttons) < 3:
+                buttons.append({"title": label, "payload": f"/{name}{suffix}"})
+        message: BotMessage = self._render(turn, "utter_clarify")
+        message.buttons = buttons + message.buttons
+        self._say(turn, message)
+        return True
+
+
+def _best(hits: list[PassageHit], *, topic_min: float, any_min: float, topic_only: bool) -> PassageHit | None:
+    for hit in hits:
+        if hit.in_topic and hit.score >= topic_min:
+            return hit
+        if not topic_only and hit.score >= any_min:
+            return hit
+    return None
+
+
+def _matches(cond: Condition, intent: str, slots: dict[str, Any], entities: set[str], question: bool) -> bool:
+    if cond.intents is not None and intent not in cond.intents:
+        return False
+    if not cond.entities <= entities:
+        return False
+    if cond.question is not None and cond.question != question:
+        return False
+    for name, expected in cond.slots:
+        value = slots.get(name)
+        if expected == "*":
+            if value is None:
+                return False
+        elif expected is None:
+            if value is not None:
+                return False
+        elif isinstance(expected, list):
+            if value not in expected:
+                return False
+        elif value != expected:
+            return False
+    return True

@@ -76,13 +76,17 @@ class AnswersMixin(EngineBase):
         about_topic = self.repair.refers_back(text) or self.repair.is_fragment(text)
         if not (self.repair.is_question(text) or about_topic):
             return False
-        confident = not self._is_uncertain(turn) and turn.confidence >= self._knowledge("confident_intent")
-        if turn.intent in _SOCIAL and confident:
+        uncertain = self._is_uncertain(turn) or turn.confidence < self._knowledge("confident_intent")
+        if turn.intent in _SOCIAL and not uncertain:
             return False
-        if confident and turn.intent != "out_of_scope" and not about_topic:
-            return False  # a clear new request ("how do I set up the app?") is not a follow-up
-        return self._answer_question(turn, topics=self._topics(turn), honest=turn.intent == "out_of_scope"
-                                     or self._is_uncertain(turn), topic_only=confident)
+        if uncertain:
+            # honest: a question about the topic the KB cannot answer gets "the job aid doesn't say"
+            return self._answer_question(turn, topics=self._topics(turn), honest=self.repair.is_question(text))
+        if turn.intent == "out_of_scope" or about_topic:
+            # A clear reading still yields to the topic when the KB has a passage on it ("how long
+            # do I wait?" after E05 is no off-topic question); a clear new request does not.
+            return self._answer_question(turn, topics=self._topics(turn), honest=False, topic_only=True)
+        return False
 
     def _answer_question(self, turn: Turn, *, topics: list[str], honest: bool, topic_only: bool = False) -> bool:
         """The best passage for the message, topic first; with ``honest`` and nothing good enough,

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.errors import ConfigError
 
-KINDS = ("cancel", "repeat", "skip", "correction", "continuation", "question", "reference", "relay")
+KINDS = ("cancel", "repeat", "skip", "correction", "continuation", "question", "request", "reference", "relay")
 _WORDS = re.compile(r"[\w']+")
 _RELAY_PRONOUNS = {
     "she": "I", "he": "I", "they": "I", "her": "my", "his": "my", "their": "my", "him": "me",
@@ -64,7 +64,8 @@ class Repair:
         return self._any("continuation", text)
 
     def is_question(self, text: str) -> bool:
-        return text.rstrip().endswith("?") or self._any("question", text)
+        """Asks to be told something; "can you walk me through it?" is a request, not a question."""
+        return (text.rstrip().endswith("?") or self._any("question", text)) and not self._any("request", text)
 
     def refers_back(self, text: str) -> bool:
         """Words that point at what was just said ("that", "it", "those", "she says")."""

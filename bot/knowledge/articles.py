@@ -13,6 +13,7 @@ import yaml
 from bot.errors import ConfigError, NotFound
 from bot.knowledge.passages import Passage, split_passages
 from bot.knowledge.render import render
+from bot.knowledge.embeddings import PassageEmbeddings
 from bot.knowledge.search import Bm25Index, Document, tokenize
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
@@ -71,7 +72,10 @@ class KnowledgeBase:
         )) for a in articles])
         self._passages = [passage for article in articles for passage in article.passages]
         self._passage_index = Bm25Index([Document(key=p.key, fields=(
-            (2, p.text), (1, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
+            (2, p.text), (2, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
+        # Sentence embeddings find "how long is it good for?" in "expires in 10 minutes", which
+        # shares no word with it; they are added to the BM25 score once loaded (in the background).
+        self._embeddings = PassageEmbeddings([f"{p.heading}. {p.text}" for p in self._passages])
 
     @classmethod
     def load(cls, path: Path) -> KnowledgeBase:
@@ -108,7 +112,7 @@ class KnowledgeBase:
 
     def passages(self, query: str, *, topics: Sequence[str] = (), limit: int = 3) -> list[PassageHit]:
         """Passages ranked for a question; those of ``topics`` articles weigh ``TOPIC_BOOST`` times more."""
-        scores = self._passage_index.scores(query)
+        scores = self._passage_index.scores(query) + self._embeddings.scores(query)
         topical = set(topics)
         hits = []
         for passage, score in zip(self._passages, scores, strict=True):
@@ -119,6 +123,10 @@ class KnowledgeBase:
                                    score=float(score) * (TOPIC_BOOST if in_topic else 1.0), in_topic=in_topic))
         hits.sort(key=lambda hit: (-hit.score, hit.passage.key))
         return hits[:limit]
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Embeddings load in the background; True once they are in use."""
+        return self._embeddings.wait(timeout)
 
     def passage_after(self, article_id: str, index: int) -> Passage | None:
         """The passage that follows one: "and after that?"."""

@@ -74,7 +74,7 @@ def test_a_reply_in_a_thread_the_assistant_is_not_in_is_ignored(slack: SlackDriv
 
 def test_account_requests_in_a_thread_are_sent_to_the_dm(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     root = slack.ts()
-    for text in ("can you call my phone to test it", "I need a new activation code", "/check_registration"):
+    for text in ("can you call my phone to test it", "/new_activation_code_here", "/check_registration"):
         replies = slack.turn(lambda t=text: slack.mention(t, ts=root))  # type: ignore[misc]
         assert "direct message" in text_of(replies) and "NCID" not in text_of(replies)
     assert fake_slack.of("files.getUploadURLExternal") == []
@@ -118,7 +118,7 @@ def test_an_activation_code_and_its_qr_png_are_uploaded_only_into_the_dm(slack: 
                                                                          fake_slack: FakeSlack,
                                                                          scripted_accounts: None,
                                                                          demo_accounts: Any) -> None:
-    replies = verify_in_dm(slack, "I need a new activation code", ncid="appuser01")
+    replies = verify_in_dm(slack, "/new_activation_code_here", ncid="appuser01")
     assert "Activation code:" in text_of(replies)
     assert "image" not in str([b["type"] for c in replies for b in c.params["blocks"]])
     fake_slack.wait_for("files.completeUploadExternal")

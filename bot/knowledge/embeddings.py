@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # A cosine of 0.5 (a close paraphrase) adds as much as a good BM25 match of one rare word.
 WEIGHT = 8.0
 # Below this cosine two sentences are unrelated; adding it would only blur the ranking.
-FLOOR = 0.2
+FLOOR = 0.3
 
 
 class PassageEmbeddings:

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 # Intents that act on or disclose an MFA account: answered only in a DM.
-ACCOUNT_INTENTS = frozenset({"test_call", "new_activation_code", "change_phone", "check_registration"})
+ACCOUNT_INTENTS = frozenset({"test_call", "new_activation_code_here", "change_phone_here", "check_registration"})
 # Inside a form, an account intent must be at least this sure to count as a new request.
 FORM_DIGRESSION_CONFIDENCE = 0.8
 # Forms that collect contact details: started in a channel thread, they go on in the user's DM,

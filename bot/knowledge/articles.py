@@ -42,7 +42,7 @@ class KnowledgeBase:
             raise ConfigError(f"duplicate article ids: {sorted({i for i in ids if ids.count(i) > 1})}")
         self._by_code = {code: a for a in articles for code in a.error_codes}
         self._by_failure = {failure: a for a in articles for failure in a.call_failures}
-        self._index = Bm25Index(articles)
+        self._index: Bm25Index[Article] = Bm25Index(articles)
 
     @classmethod
     def load(cls, path: Path) -> KnowledgeBase:
@@ -72,7 +72,7 @@ class KnowledgeBase:
     def for_intent(self, intent: str) -> list[Article]:
         return [article for article in self._articles.values() if intent in article.intents]
 
-    def search(self, query: str, *, limit: int = 5) -> list[SearchHit]:
+    def search(self, query: str, *, limit: int = 5) -> list[SearchHit[Article]]:
         return self._index.search(query, limit=limit)
 
     def __iter__(self) -> Iterator[Article]:

@@ -7,12 +7,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
+from bot.knowledge.records import Document
 from bot.knowledge.render import render
 
-if TYPE_CHECKING:
-    from bot.knowledge.articles import Article
+# The index hands back the very documents it was given (KnowledgeBase gets Articles back).
+D = TypeVar("D", bound=Document)
 
 K1 = 1.5
 B = 0.75
@@ -39,8 +40,8 @@ _STOP_WORDS = frozenset(
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    article: Article
+class SearchHit(Generic[D]):
+    article: D
     score: float
 
 
@@ -66,10 +67,10 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
-class Bm25Index:
+class Bm25Index(Generic[D]):
     """An in-memory BM25 index over a fixed list of articles."""
 
-    def __init__(self, articles: Sequence[Article], *, k1: float = K1, b: float = B) -> None:
+    def __init__(self, articles: Sequence[D], *, k1: float = K1, b: float = B) -> None:
         self._k1 = k1
         self._b = b
         self._docs = [(article, _weighted_terms(article)) for article in articles]
@@ -84,13 +85,13 @@ class Bm25Index:
             term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in frequency.items()
         }
 
-    def search(self, query: str, *, limit: int = 5) -> list[SearchHit]:
+    def search(self, query: str, *, limit: int = 5) -> list[SearchHit[D]]:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         terms = set(tokenize(query))
         if not terms:
             return []
-        hits: list[SearchHit] = []
+        hits: list[SearchHit[D]] = []
         for (article, doc_terms), length in zip(self._docs, self._lengths, strict=True):
             score = sum(self._term_score(term, doc_terms, length) for term in terms)
             if score > 0:
@@ -106,7 +107,7 @@ class Bm25Index:
         return self._idf[term] * tf * (self._k1 + 1) / (tf + norm)
 
 
-def _weighted_terms(article: Article) -> Counter[str]:
+def _weighted_terms(article: Document) -> Counter[str]:
     terms: Counter[str] = Counter()
     fields = ((TITLE_WEIGHT, (article.title,)), (SYMPTOM_WEIGHT, article.symptoms), (BODY_WEIGHT, (article.body,)))
     for weight, texts in fields:
@@ -116,7 +117,7 @@ def _weighted_terms(article: Article) -> Counter[str]:
     return terms
 
 
-def snippet(article: Article, query: str, *, width: int = 160) -> str:
+def snippet(article: Document, query: str, *, width: int = 160) -> str:
     """The plain-text line of the article that shares most words with the query, shortened."""
     lines = [line.strip() for line in render(article.body, "text").splitlines() if line.strip()]
     wanted = set(tokenize(query))

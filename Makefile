@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5005
 PYTEST_ARGS ?=
 
-.PHONY: install serve test test-scaled typecheck chromium train clean
+.PHONY: install serve test test-scaled typecheck lint-imports archcheck deps chromium train clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -26,12 +26,23 @@ serve: install
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: install chromium typecheck
+test: install chromium typecheck lint-imports deps
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # mypy over bot/ and actions/ ([tool.mypy] in pyproject.toml); part of `make test`.
 typecheck: install
 	$(VENV)/bin/mypy
+
+# issue 15: the layers and independence/forbidden contracts of docs/architecture.md
+# ([tool.importlinter] in pyproject.toml); an upward import fails naming the contract.
+lint-imports: install
+	$(VENV)/bin/lint-imports --no-cache
+
+archcheck: lint-imports
+
+# issue 15: every import declared, every declared dependency imported ([tool.deptry]).
+deps: install
+	$(VENV)/bin/deptry .
 
 # issue 7: the suite again with every test database on PostgreSQL and shared state in Redis
 # (HELPDESK_TEST_POSTGRES_URL, HELPDESK_TEST_REDIS_URL); the browser and multi-process tests

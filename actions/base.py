@@ -22,7 +22,7 @@ class ServiceAction(Action):
     @property
     def services(self) -> "Services":
         if self._services is None:
-            from bot.services.container import Services
+            from bot.composition import services_from_environment
 
-            self._services = Services.from_environment()
+            self._services = services_from_environment()
         return self._services

@@ -55,7 +55,9 @@ class ServicesMixin:
     @property
     def services(self) -> Services:
         if self._services is None:
-            self._services = Services.from_environment()
+            from bot.composition import services_from_environment
+
+            self._services = services_from_environment()
         return self._services
 
 

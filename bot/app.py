@@ -20,7 +20,7 @@ from bot.errors import (BadRequest, ConfigError, Forbidden, HelpdeskError, NotFo
 from bot.knowledge import views as kb_views
 from bot.ops import views as ops_views  # issue 7
 from bot.ops.middleware import RequestContextMiddleware  # issue 7
-from bot.ops.shared_state import shared_state  # issue 7
+from bot.composition import shared_state  # issue 7
 from bot.ops.errors import database_unavailable  # issue 7
 from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout  # issue 7
 from bot.runtime import Runtime, build_runtime

@@ -13,7 +13,7 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Callable, Iterable, Protocol
 
-from bot.channels.live import LiveHub
+from bot.services.live import LiveHub
 from bot.dialogue.engine import DialogueEngine, Turn
 from bot.dialogue.responses import BotMessage
 from bot.dialogue.tracker import DialogueState

@@ -15,7 +15,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.errors import HelpdeskError
 
 if TYPE_CHECKING:
-    from bot.dialogue.scripts import Script, ScriptResult
+    from bot.conversation_scripts import Script, ScriptResult
     from bot.runtime import Runtime
 
 log = logging.getLogger("helpdesk")
@@ -151,7 +151,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 def _test_conversations(settings: Settings, directory: Path, out: Path) -> bool:
     import tempfile
 
-    from bot.dialogue.scripts import load_scripts, run_script
+    from bot.conversation_scripts import load_scripts, run_script
     from bot.runtime import build_runtime
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,7 +173,7 @@ def _test_conversations(settings: Settings, directory: Path, out: Path) -> bool:
 
 
 async def _run_all(runtime: "Runtime", scripts: list["Script"]) -> list["ScriptResult"]:
-    from bot.dialogue.scripts import run_script
+    from bot.conversation_scripts import run_script
 
     return [await run_script(runtime.assistant, s) for s in scripts]
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from actions import build_actions
 from bot.assistant import Assistant
-from bot.channels.live import LiveHub
+from bot.services.live import LiveHub
+from bot.composition import create_services, shared_state
 from bot.config import Settings
 from bot.dialogue.action_runner import ActionRunner, InProcessActionRunner, RemoteActionRunner
 from bot.dialogue.domain import load_domain
@@ -19,7 +20,7 @@ from bot.nlu.interpreter import Interpreter
 from bot.nlu.model import load_or_train
 from bot.privacy import phi
 from bot.services.clock import Clock
-from bot.services.container import Services, create_services
+from bot.services.container import Services
 from bot.storage.migrate import upgrade
 from bot.storage.tracker_store import SqlTrackerStore
 
@@ -56,8 +57,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate: bo
         ambiguity_threshold=settings.nlu.ambiguity_threshold,
     )
     # --- issue 7: locks, live pushes and metrics shared across workers (Redis when configured) ---
-    from bot.ops.shared_state import shared_state
-
     shared = shared_state(services)
     live: LiveHub = shared.live
     assistant = Assistant(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.dialogue.scripts import Script, load_scripts, run_script
+from bot.conversation_scripts import Script, load_scripts, run_script
 
 SCRIPTS = load_scripts(Path(__file__).parent / "conversations")
 

@@ -13,7 +13,7 @@ from bot.errors import ConfigError
 from bot.services.container import Services
 from bot.services.mail import OutboxWorker, SmtpConfig, backoff
 from bot.storage.db import session_scope
-from bot.tickets.models import OutboxEmail
+from bot.storage.outbox import OutboxEmail
 from bot.tickets.service import TicketForm
 from tests.fakes import make_services
 from tests.fakes.clock import FixedClock

@@ -163,7 +163,7 @@ def test_identity_failures_on_two_workers_lock_the_ncid_together(
         redis_prefix: str, tmp_path: Path, nlu_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.accounts.demo import seed_demo_accounts
     from bot.accounts.identity import Failed, Locked
-    from bot.ops.shared_state import shared_state
+    from bot.composition import shared_state
     from bot.runtime import build_runtime
     from tests.fakes.clock import FixedClock
 
@@ -196,8 +196,8 @@ def test_redis_url_must_be_a_redis_url(tmp_path: Path, nlu_model_path: Path) -> 
 
 
 def test_without_redis_the_single_process_versions_are_used(tmp_path: Path, nlu_model_path: Path) -> None:
-    from bot.channels.live import LiveHub
-    from bot.ops.shared_state import shared_state
+    from bot.services.live import LiveHub
+    from bot.composition import shared_state
     from bot.runtime import build_runtime
     from bot.services.redis_limits import LocalLimits
     from bot.services.redis_locks import LocalLocks

@@ -12,7 +12,8 @@ from bot.services.container import Services
 from bot.storage.db import session_scope
 from bot.storage.models import Conversation, ConversationEvent
 from bot.tickets import tracking
-from bot.tickets.models import OutboxEmail, Ticket
+from bot.storage.outbox import OutboxEmail
+from bot.tickets.models import Ticket
 from bot.tickets.service import TicketForm, build_transcript, render_acknowledgement
 from tests.fakes import make_services
 from tests.fakes.clock import FixedClock

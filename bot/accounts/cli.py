@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.accounts.audit import mask_phone
+
+if TYPE_CHECKING:
+    from bot.accounts.service import AccountService
 
 
 def add_cli(subparsers: Any) -> None:
@@ -21,26 +26,31 @@ def add_cli(subparsers: Any) -> None:
     lst.set_defaults(handler=_list, func=_list)
 
 
-def _services() -> Any:
+@contextmanager
+def _accounts() -> Iterator[AccountService]:
+    """The account service over the configured database, migrated first; closed afterwards."""
+    from bot.accounts.service import build_account_service
     from bot.config import Settings
-    from bot.services.container import create_services
+    from bot.services.clock import SystemClock
+    from bot.storage.db import make_engine, make_sessionmaker
     from bot.storage.migrate import upgrade
 
-    services = create_services(Settings.load())
-    upgrade(services.engine)
-    return services
+    settings = Settings.load()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        yield build_account_service(settings, sessions=make_sessionmaker(engine), clock=SystemClock())
+    finally:
+        engine.dispose()
 
 
 def _import(args: argparse.Namespace) -> int:
     from bot.accounts.importer import import_users
 
-    services = _services()
-    try:
-        report = import_users(sessions=services.sessions, path=args.file,
-                              directory=services.accounts.directory, clock=services.clock,
+    with _accounts() as accounts:
+        report = import_users(sessions=accounts.sessions, path=args.file,
+                              directory=accounts.directory, clock=accounts.clock,
                               dry_run=args.dry_run)
-    finally:
-        services.close()
     for line, message in report.errors:
         print(f"{args.file}:{line}: {message}", file=sys.stderr)
     verb = "checked" if args.dry_run else "imported"
@@ -49,11 +59,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    services = _services()
-    try:
-        for a in services.accounts.directory.list():
+    with _accounts() as accounts:
+        for a in accounts.directory.list():
             phones = " / ".join(mask_phone(p) for p in (a.primary_phone, a.secondary_phone) if p)
             print(f"{a.ncid:<20} {a.state:<15} {a.method or '-':<6} {a.first_name} {a.last_name}  {phones}")
-    finally:
-        services.close()
     return 0

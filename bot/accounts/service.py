@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts import audit
 from bot.accounts.activation import ActivationService
-from bot.accounts.crypto import SecretBox
+from bot.accounts.crypto import SecretBox, secret_box
 from bot.accounts.directory import Directory, SqlDirectory, normalize_ncid
 from bot.accounts.identity import IdentityService
 from bot.accounts.models import STATE_DISABLED, STATE_REGISTERED, utc
@@ -22,7 +22,6 @@ from bot.storage.db import session_scope
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.services.container import Services
 
 NEW_NCID_WAIT = timedelta(minutes=60)
 
@@ -71,20 +70,13 @@ class AccountService:
                          channel=channel, outcome=outcome, detail=detail)
 
 
-def attach_account_services(services: "Services", *, hasher: PasswordHasher | None = None) -> None:
-    """Called once by create_services: builds the directory, accounts and test calls."""
-    from bot.accounts.crypto import secret_box
-    from bot.services.phone_calls import TestCallService
-
-    box = secret_box(services.settings)
-    directory = SqlDirectory(sessions=services.sessions, box=box, hasher=hasher or _hasher(services.settings))
-    services.accounts = AccountService(
-        sessions=services.sessions, directory=directory, box=box, clock=services.clock
-    )
-    services.phone_calls = TestCallService.from_settings(
-        services.settings, sessions=services.sessions, directory=directory, clock=services.clock,
-        bus=services.bus,
-    )
+def build_account_service(
+    settings: "Settings", *, sessions: sessionmaker[Session], clock: Clock, hasher: PasswordHasher | None = None,
+) -> AccountService:
+    """The directory (secrets sealed with the configured key) and the account service over it."""
+    box = secret_box(settings)
+    directory = SqlDirectory(sessions=sessions, box=box, hasher=hasher or _hasher(settings))
+    return AccountService(sessions=sessions, directory=directory, box=box, clock=clock)
 
 
 _ARGON2_KNOBS = frozenset({"time_cost", "memory_cost", "parallelism", "hash_len", "salt_len"})

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.channels.sender_id import validate_sender
 from bot.dialogue.responses import BotMessage
 from bot.errors import BadRequest, NotFound, Unauthorized
 from bot.knowledge.render import render
@@ -17,7 +17,6 @@ from bot.runtime import Runtime
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 255
-_SENDER = re.compile(r"^[\w.@:+\-]{1,255}$")
 
 
 async def read_json_object(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
@@ -40,14 +39,6 @@ async def read_json_object(request: Request, *, limit: int = MAX_BODY_BYTES) -> 
         raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
     if not isinstance(value, dict):
         raise BadRequest("request body must be a JSON object")
-    return value
-
-
-def validate_sender(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest("'sender' is required and must be a non-empty string", status=422)
-    if not _SENDER.match(value):
-        raise BadRequest("'sender' may hold letters, digits and . _ - @ : + (at most 255)", status=422)
     return value
 
 

@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.channels.rest import validate_sender
+from bot.channels.sender_id import validate_sender
 from bot.errors import BadRequest, NotFound
 from bot.knowledge.render import render
 from bot.runtime import Runtime

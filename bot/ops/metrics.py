@@ -62,7 +62,8 @@ class Metrics:
 
     def watch_sessions(self, sessions: sessionmaker[Session]) -> None:
         """Count tickets and queued emails as they are flushed by any unit of work."""
-        from bot.tickets.models import OutboxEmail, Ticket
+        from bot.storage.outbox import OutboxEmail
+        from bot.tickets.models import Ticket
 
         def after_flush(session: Session, _context: Any) -> None:
             for obj in session.new:

@@ -2,23 +2,24 @@
 
 With ``HELPDESK_REDIS_URL``: Redis locks per conversation, Redis rate-limit and lockout
 counters, Redis publish/subscribe for live pushes. Without it: the single-process versions.
-The choice is attached to ``services.extras`` so the runtime and the readiness check find it.
+bot/composition.py attaches the choice to ``services.extras`` (the runtime and the readiness
+check find it there) and hands its rate-limit gate to the services that count attempts.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.channels.live import LiveHub
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
 from bot.ops.metrics import Metrics
+from bot.services.live import LiveHub
 from bot.services.redis_client import Breaker, RedisSettings, sync_client
 from bot.services.redis_limits import Limits, LocalLimits, RedisLimits
 from bot.services.redis_locks import ConversationLocks, LocalLocks, RedisLocks
-
-if TYPE_CHECKING:
-    from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -47,41 +48,25 @@ class SharedState:
             self.sync_redis.close()
 
 
-def attach_shared_state(services: "Services") -> SharedState:
+def build_shared_state(*, settings: Settings, sessions: sessionmaker[Session]) -> SharedState:
     metrics = Metrics()
-    metrics.watch_sessions(services.sessions)
-    config = RedisSettings.from_settings(services.settings)
+    metrics.watch_sessions(sessions)
+    config = RedisSettings.from_settings(settings)
 
     def failed(operation: str) -> None:
         metrics.redis_errors.labels(operation=operation).inc()
 
     if config is None:
-        shared = SharedState(locks=LocalLocks(), live=LiveHub(), limits=LocalLimits(), metrics=metrics)
-    else:
-        from bot.services.redis_live import RedisLiveHub
+        return SharedState(locks=LocalLocks(), live=LiveHub(), limits=LocalLimits(), metrics=metrics)
+    from bot.services.redis_live import RedisLiveHub
 
-        sync = sync_client(config)
-        breaker = Breaker()  # one view per worker of whether Redis is up
-        shared = SharedState(
-            locks=RedisLocks(sync, config, on_error=failed, breaker=breaker),
-            live=RedisLiveHub(sync, config, on_error=failed, breaker=breaker),
-            limits=RedisLimits(sync, prefix=config.prefix, on_error=failed, breaker=breaker),
-            metrics=metrics, redis=config, sync_redis=sync,
-        )
-        log.info("shared state in Redis (key prefix %s)", config.prefix)
-    # The services that count attempts consult the shared gate before their SQL check.
-    accounts = services.accounts
-    if accounts is not None:
-        accounts.identity.limits = shared.limits
-        accounts.activation.limits = shared.limits
-    if services.phone_calls is not None:
-        services.phone_calls.limits = shared.limits
-    services.extras["shared_state"] = shared
-    return shared
-
-
-def shared_state(services: "Services") -> SharedState:
-    shared = services.extras.get("shared_state")
-    if shared is None:  # a Services built without create_services (some tests)
-        shared = attach_shared_state(services)
+    sync = sync_client(config)
+    breaker = Breaker()  # one view per worker of whether Redis is up
+    shared = SharedState(
+        locks=RedisLocks(sync, config, on_error=failed, breaker=breaker),
+        live=RedisLiveHub(sync, config, on_error=failed, breaker=breaker),
+        limits=RedisLimits(sync, prefix=config.prefix, on_error=failed, breaker=breaker),
+        metrics=metrics, redis=config, sync_redis=sync,
+    )
+    log.info("shared state in Redis (key prefix %s)", config.prefix)
     return shared

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.ops.metrics import CONTENT_TYPE
 from bot.ops.openapi import openapi_schema
-from bot.ops.shared_state import shared_state
+from bot.composition import shared_state
 from bot.storage.migrate import alembic_config
 
 if TYPE_CHECKING:

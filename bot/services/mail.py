@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.errors import ConfigError
 from bot.services.clock import Clock
 from bot.storage.db import session_scope
-from bot.tickets.models import OutboxEmail
+from bot.storage.outbox import OutboxEmail
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 
-from bot.channels.live import LiveHub
+from bot.services.live import LiveHub
 from bot.services.redis_client import Breaker, RedisSettings, pubsub_client
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ def add_cli(subparsers: Any) -> None:
 
 def _service() -> tuple[Any, Any]:
     from bot.config import Settings
-    from bot.services.container import create_services
+    from bot.composition import create_services
     from bot.staff.views import staff_service
     from bot.storage.migrate import upgrade
 

@@ -30,7 +30,7 @@ from bot.storage.db import session_scope
 from bot.storage.models import Conversation
 
 if TYPE_CHECKING:
-    from bot.channels.live import LiveHub
+    from bot.services.live import LiveHub
     from bot.services.hours import CallCenterHours
     from bot.staff.service import StaffMember
     from bot.storage.tracker_store import SqlTrackerStore

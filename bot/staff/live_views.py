@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.rest import validate_sender
+from bot.channels.sender_id import validate_sender
 from bot.errors import BadRequest, NotFound
 from bot.knowledge.render import render
 from bot.privacy.phi import scan

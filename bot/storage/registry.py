@@ -6,6 +6,7 @@ import importlib
 
 MODEL_MODULES = (
     "bot.storage.models",
+    "bot.storage.outbox",
     "bot.accounts.models",
     "bot.tickets.models",
     "bot.staff.models",  # issue 6: staff console

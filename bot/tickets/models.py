@@ -1,4 +1,4 @@
-"""Tickets (Contact Us inquiries), their status history, and the email outbox."""
+"""Tickets (Contact Us inquiries) and their status history (the email outbox: bot/storage/outbox.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bot.storage.db import Base
 
 TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
-OUTBOX_STATUSES = ("pending", "sent", "failed", "captured")
 
 
 class Ticket(Base):
@@ -56,24 +55,3 @@ class TicketEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
-
-
-class OutboxEmail(Base):
-    """An email written in the same unit of work as its ticket and sent later."""
-
-    __tablename__ = "outbox_emails"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    ticket_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True, index=True
-    )
-    to: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(200))
-    text: Mapped[str] = mapped_column(Text)
-    html: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

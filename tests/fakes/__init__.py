@@ -13,7 +13,7 @@ def make_services(tmp_path: Path, *, clock: Any, smtp_url: str | None = None, **
     """Services over a fresh SQLite file with every table created."""
     # Imported here so `tests.fakes.clock` stays light for other test modules.
     from bot.config import Settings
-    from bot.services.container import create_services
+    from bot.composition import create_services
     from bot.storage.db import Base
     from bot.storage.registry import import_all_models
 

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from rasa_sdk import Tracker
 
 from bot.accounts.demo import seed_demo_accounts
-from bot.accounts.service import attach_account_services
+from bot.composition import attach_account_services
 from bot.services.container import Services
 from tests.fakes import make_services
 

@@ -24,7 +24,7 @@ def add_cli(subparsers: Any) -> None:
 
 def _services() -> Any:
     from bot.config import Settings
-    from bot.services.container import create_services
+    from bot.composition import create_services
     from bot.storage.migrate import upgrade
 
     services = create_services(Settings.load())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable
 
-from bot.channels.live import LiveHub
+from bot.services.live import LiveHub
 from bot.channels.slack.senders import is_slack_sender
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Dialogue engine: flows, forms, walkthroughs, responses and the rasa-sdk action bridge."""

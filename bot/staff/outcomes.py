@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from bot.tickets.diagnosis import TurnSpan, build_diagnosis, split_turns, verdict
 
 OUTCOMES = ("resolved", "escalated", "abandoned", "unconfirmed", "out_of_scope", "in_progress")
-LABELS = {"resolved": "Resolved", "escalated": "Escalated to a person", "abandoned": "Abandoned",
+LABELS = {"resolved": "Resolved", "escalated": "Escalated (ticket or person)", "abandoned": "Abandoned",
           "unconfirmed": "Answered, not confirmed", "out_of_scope": "Out of scope", "in_progress": "Still open"}
 # Intents that carry no topic of their own.
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "none_of_these",

@@ -164,3 +164,13 @@ def test_describe_gives_staff_labels_not_keys() -> None:
     assert rows["Error code"] == "E05"
     assert rows["The user says they tried"] == "Waited 60 minutes after the NCID was set up"
     assert rows["Articles shown"] == "E05: User Not Found (did not help)"
+
+
+def test_an_article_shown_again_keeps_the_verdict_until_a_new_one() -> None:
+    def user(text: str, intent: str) -> dict[str, object]:
+        return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}, "entities": []}}
+
+    article = {"event": "bot", "text": "E05", "data": {"custom": {"article": "e05"}}}
+    events = [user("E05", "report_error"), article, user("it still says E05", "report_error"), article]
+    assert build_diagnosis(events).articles == [{"id": "e05", "helped": False}]
+    assert build_diagnosis(events + [user("yes that worked", "affirm")]).articles == [{"id": "e05", "helped": True}]

@@ -233,7 +233,8 @@ def build_diagnosis(events: Iterable[dict[str, Any]], *, patterns: Patterns | No
 def _shown(found: Diagnosis, article_id: str) -> dict[str, Any]:
     for article in found.articles:
         if article["id"] == article_id:
-            article["helped"] = None  # shown again: the new verdict is the one that counts
+            # Shown again (say after "it still says E05"): the earlier verdict stands until
+            # the user gives a new one.
             found.articles.remove(article)
             found.articles.append(article)
             return article

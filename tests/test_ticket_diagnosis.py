@@ -79,6 +79,14 @@ def test_call_failure_is_a_queue_field(chat: Chat) -> None:
     assert ticket.diagnosis["call_failures"] == ["no_call_received"]
 
 
+def test_a_problem_named_in_the_request_for_a_ticket_counts(chat: Chat) -> None:
+    # The same message asks for the ticket and names the problem (here as the button payload
+    # the NLU's parse takes the same shape as).
+    chat.say('/contact_support{"call_failure":"no_call_received"}')
+    ticket = chat.file_ticket()
+    assert ticket.call_failure == "no_call_received"
+
+
 def test_mfa_method_is_a_queue_field(chat: Chat) -> None:
     chat.say("I use the authenticator app and it rejects my code")
     ticket = chat.file_ticket()

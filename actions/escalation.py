@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.services.container import Services
 from bot.tickets import tracking
+from bot.tickets.diagnosis import build_diagnosis
 from bot.tickets.service import TicketForm
 from bot.tickets.validation import (
     FieldResult, extract_fields, field_named, match_subject, validate_email_address,
@@ -272,7 +273,7 @@ class ActionSubmitTicket(ServicesMixin, Action):
         form = TicketForm(ext=slots["phone_ext"], **{slot: str(slots[slot]) for slot in FORM_SLOTS})
         channel = (tracker.get_latest_input_channel() or None)
         receipt = await asyncio.to_thread(
-            self.services.tickets.create, form=form, diagnosis=diagnosis_of(tracker),
+            self.services.tickets.create, form=form, diagnosis=build_diagnosis(tracker.events).as_dict(),
             sender_id=tracker.sender_id, channel=channel, continued_from=tracker.get_slot("continued_from"),
         )
         dispatcher.utter_message(response="utter_ticket_submitted", tracking_number=receipt.tracking_number,

@@ -1,53 +1,41 @@
-"""Agent assist page, plus account actions for a caller the agent has verified."""
+"""Agent assist page, plus account actions for a caller whose identity the system verified
+(bot/staff/caller_check.py): no action starts without it, whatever the form posts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.accounts.directory import normalize_ncid
-from bot.accounts.models import AuditEntry, utc
 from bot.accounts.phones import display
 from bot.errors import BadRequest, RateLimited, ServiceUnavailable
 from bot.knowledge.render import render
 from bot.staff.assist import MAX_TEXT, AgentAssist
+from bot.staff.caller_check import CHANNEL, CallerCheck, Outcome, Questions
 from bot.staff.console import Console, form_text, member_of
-from bot.staff.service import StaffMember
-from bot.storage.db import session_scope
 
-VERIFIED_MINUTES = 15
-VERIFY_METHODS = ("security questions (two of four)", "callback to the number on file")
-CHANNEL = "staff"
-
-
-def verified_ncid(console: Console, member: StaffMember, ncid: str) -> bool:
-    """Did this agent record, within the last 15 minutes, that this caller was verified?"""
-    now = console.services.clock.now()
-    with session_scope(console.services.sessions) as session:
-        at = session.scalar(
-            select(AuditEntry.at).where(AuditEntry.actor == member.actor, AuditEntry.action == "caller_verified",
-                                        AuditEntry.ncid == ncid, AuditEntry.outcome == "verified")
-            .order_by(AuditEntry.id.desc()).limit(1)
-        )
-    return at is not None and utc(at) > now - timedelta(minutes=VERIFIED_MINUTES)
+MAX_ANSWER = 200
+# Status codes of the check's outcomes: a refusal is never a 200 a script could miss.
+OUTCOME_STATUS = {"verified": 200, "failed": 403, "locked": 423, "changed": 409, "not_an_ncid": 400}
 
 
 def routes(console: Console) -> list[BaseRoute]:
     services = console.services
     assist = AgentAssist(interpreter=console.runtime.interpreter, kb=services.kb)
+    check = CallerCheck(services=services)
 
     def _page(request: Request, *, result: Any = None, text: str = "", ncid: str = "", notice: str | None = None,
-              error: str | None = None, activation: Any = None, call: Any = None, status: int = 200) -> Response:
+              error: str | None = None, activation: Any = None, call: Any = None, status: int = 200,
+              questions: Questions | None = None, outcome: Outcome | None = None) -> Response:
         member = member_of(request)
-        verified = bool(ncid) and verified_ncid(console, member, ncid)
+        verified = check.verified(member=member, ncid=ncid)
         return console.render(request, "assist.html", {
             "result": result, "text": text, "ncid": ncid, "verified": verified, "notice": notice, "error": error,
-            "activation": activation, "call": call, "methods": VERIFY_METHODS, "max_text": MAX_TEXT,
+            "activation": activation, "call": call, "max_text": MAX_TEXT, "questions": questions,
+            "outcome": outcome, "minutes": check.minutes, "max_answer": MAX_ANSWER,
         }, status=status, active="assist")
 
     async def page(request: Request) -> Response:
@@ -68,27 +56,34 @@ def routes(console: Console) -> list[BaseRoute]:
         ncid = normalize_ncid(await form_text(request, "ncid", limit=64)) or ""
         return _page(request, result=result, text=result.text, ncid=ncid)
 
+    async def ask(request: Request) -> Response:
+        """Step 1: the NCID the caller gives -> the two questions to ask them."""
+        ncid_text = await form_text(request, "ncid", limit=64, required=True)
+        found = check.ask(member=member_of(request), ncid_text=ncid_text)
+        if isinstance(found, Questions):
+            return _page(request, ncid=found.ncid, questions=found)
+        return _page(request, ncid=found.ncid or "", outcome=found, status=OUTCOME_STATUS[found.kind])
+
     async def verify(request: Request) -> Response:
-        member = member_of(request)
-        ncid = normalize_ncid(await form_text(request, "ncid", limit=64, required=True))
-        method = await form_text(request, "method", limit=80)
-        confirmed = await form_text(request, "confirmed", limit=10)
-        if ncid is None:
-            return _page(request, error="That is not an NCID.", status=400)
-        if confirmed != "yes" or method not in VERIFY_METHODS:
-            return _page(request, ncid=ncid, error="Tick the box to confirm how you verified the caller.", status=400)
-        known = services.accounts.directory.lookup(ncid) is not None
-        services.accounts.audit(ncid=ncid, actor=member.actor, action="caller_verified", channel=CHANNEL,
-                                outcome="verified" if known else "unknown_ncid",
-                                detail={"method": method, "agent": member.display_name})
-        if not known:
-            return _page(request, error=f"No MFA account with NCID {ncid}.", status=404)
-        return _page(request, ncid=ncid, notice=f"Caller verified for {ncid} (for {VERIFIED_MINUTES} minutes).")
+        """Step 2: the caller's answers, checked by the system against the hashes."""
+        ncid_text = await form_text(request, "ncid", limit=64, required=True)
+        asked = (await form_text(request, "question_1", limit=200, required=True),
+                 await form_text(request, "question_2", limit=200, required=True))
+        answers = (await form_text(request, "answer_1", limit=MAX_ANSWER, required=True),
+                   await form_text(request, "answer_2", limit=MAX_ANSWER, required=True))
+        outcome = check.verify(member=member_of(request), ncid_text=ncid_text, asked=asked, answers=answers)
+        return _page(request, ncid=outcome.ncid or "", outcome=outcome, questions=outcome.questions,
+                     status=OUTCOME_STATUS[outcome.kind])
+
+    async def end(request: Request) -> Response:
+        check.end(member=member_of(request))
+        return _page(request, notice="Verification ended.")
 
     async def _verified_ncid(request: Request) -> str:
+        """The NCID an account action is for, only if the system verified that caller for this agent."""
         ncid = normalize_ncid(await form_text(request, "ncid", limit=64, required=True))
-        if ncid is None or not verified_ncid(console, member_of(request), ncid):
-            raise BadRequest("Record that the caller was verified first.", status=403)
+        if ncid is None or not check.verified(member=member_of(request), ncid=ncid):
+            raise BadRequest("Verify the caller's answers to the security questions first.", status=403)
         return ncid
 
     async def test_call(request: Request) -> Response:
@@ -123,7 +118,6 @@ def routes(console: Console) -> list[BaseRoute]:
                                                    f"{max(1, exc.retry_after // 60)} minutes.", status=429)
         return _page(request, ncid=ncid, activation=new, notice="New activation code issued (valid 10 minutes).")
 
-
     async def article(request: Request) -> Response:
         found = services.kb.get(str(request.path_params["article_id"])[:64])  # NotFound -> 404 page
         return console.render(request, "article.html", {"article": found, "html": render(found.body, "html")},
@@ -133,7 +127,9 @@ def routes(console: Console) -> list[BaseRoute]:
         Route("/kb/{article_id}", console.page(article), methods=["GET"]),
         Route("/assist", console.page(page), methods=["GET"]),
         Route("/assist", console.page(analyze), methods=["POST"]),
+        Route("/assist/verify/questions", console.page(ask), methods=["POST"]),
         Route("/assist/verify", console.page(verify), methods=["POST"]),
+        Route("/assist/verify/end", console.page(end), methods=["POST"]),
         Route("/assist/test-call", console.page(test_call), methods=["POST"]),
         Route("/assist/calls/{call_id}", console.page(call_status), methods=["GET"]),
         Route("/assist/activation-code", console.page(activation_code), methods=["POST"]),

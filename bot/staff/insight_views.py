@@ -6,7 +6,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.errors import BadRequest
 from bot.staff import insights
+from bot.staff.outcomes import LABELS, fallback_prefixes
 from bot.staff.console import Console, form_text, member_of, row_id
 from bot.storage.db import session_scope
 
@@ -16,15 +18,21 @@ DAYS = (7, 14, 30)
 def routes(console: Console) -> list[BaseRoute]:
     services = console.services
     known = console.runtime.interpreter.intent_names
+    fallbacks = fallback_prefixes(console.runtime.assistant.engine.domain.responses)
 
     async def page(request: Request) -> Response:
         days = request.query_params.get("days", "14")
         span = int(days) if days.isdigit() and int(days) in DAYS else 14
+        code = request.query_params.get("code", "").strip().upper()
+        if len(code) > 8 or not code.isalnum() and code:
+            raise BadRequest("code must be an error code such as E05")
         with session_scope(services.sessions) as session:
             data = insights.gather(session=session, now=services.clock.now(), days=span, zone=services.hours.zone,
-                                   threshold=services.settings.nlu.fallback_threshold)
+                                   threshold=services.settings.nlu.fallback_threshold,
+                                   idle_minutes=services.settings.dialogue.session_expiry_minutes,
+                                   fallbacks=fallbacks, code=code)
         return console.render(request, "insights.html", {
-            "d": data, "span": span, "spans": DAYS, "intents": sorted(known),
+            "d": data, "span": span, "spans": DAYS, "intents": sorted(known), "labels": LABELS,
             "notice": request.query_params.get("notice"), "examples_file": console.examples_path.name,
         }, active="insights")
 

@@ -1,6 +1,7 @@
-"""Insights for supervisors: tickets per day by error code, conversations solved without a
-ticket, test-call outcomes, and the messages the assistant did not understand — each of which
-a supervisor can turn into a reviewed training example (data/reviewed_examples.yml)."""
+"""Insights for supervisors: how conversations ended (bot/staff/outcomes.py) with the trend,
+the top unresolved topics, tickets per day by error code, test-call outcomes, and the messages
+the assistant did not understand — each of which a supervisor can turn into a reviewed
+training example (data/reviewed_examples.yml). Everything can be narrowed to one error code."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import TestCall, utc
 from bot.errors import BadRequest, NotFound
-from bot.staff.models import NluReview
+from bot.staff.models import Handoff, NluReview
+from bot.staff.outcomes import OUTCOMES, Outcome, classify
+from bot.tickets.diagnosis import split_turns
 from bot.staff.service import StaffMember
 from bot.storage.models import Conversation, ConversationEvent
 from bot.tickets.models import Ticket
@@ -39,9 +42,15 @@ class Insights:
     per_day: dict[date, Counter[str]]
     max_per_day: int
     conversations: int
-    with_ticket: int
+    outcomes: Counter[str]
+    previous: Counter[str]  # the period of the same length just before
+    outcome_days: dict[date, Counter[str]]
+    by_code: dict[str, Counter[str]]
+    topics: list[tuple[str, int, Counter[str]]]
     call_outcomes: list[tuple[str, int]]
     not_understood: list[dict[str, Any]]
+    code: str = ""
+    classes: tuple[str, ...] = OUTCOMES
 
     def chart(self, *, width: int = 720, height: int = 180) -> dict[str, Any]:
         """Stacked bars (one per day, one colour per error code) as SVG rectangles."""
@@ -62,42 +71,106 @@ class Insights:
                              "title": f"{day.strftime('%a %m/%d')}: {n} × {code}"})
         return {"width": width, "height": height, "bars": bars, "legend": list(colours.items()), "top": top}
 
-    @property
-    def solved_share(self) -> float:
-        if not self.conversations:
-            return 0.0
-        return 1 - self.with_ticket / self.conversations
+    def share(self, outcome: str) -> float:
+        return self.outcomes.get(outcome, 0) / self.conversations if self.conversations else 0.0
+
+    def change(self, outcome: str) -> int:
+        """How many more (or fewer) than in the previous period."""
+        return self.outcomes.get(outcome, 0) - self.previous.get(outcome, 0)
 
 
 def gather(*, session: Session, now: datetime, days: int, zone: ZoneInfo, threshold: float,
-           limit: int = 50) -> Insights:
+           idle_minutes: int, fallbacks: frozenset[str], code: str = "", limit: int = 50,
+           topics: int = 10) -> Insights:
     since = now - timedelta(days=days)
     local_today = now.astimezone(zone).date()
     day_list = [local_today - timedelta(days=i) for i in range(days - 1, -1, -1)]
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     codes: set[str] = set()
-    for created, code in session.execute(select(Ticket.created_at, Ticket.error_code)
-                                         .where(Ticket.created_at >= since)):
-        key = code or "none"
+    tickets = select(Ticket.created_at, Ticket.error_code).where(Ticket.created_at >= since)
+    for created, ticket_code in session.execute(tickets.where(Ticket.error_code == code) if code else tickets):
+        key = ticket_code or "none"
         per_day[utc(created).astimezone(zone).date()][key] += 1
         codes.add(key)
-    conversations = session.scalar(select(func.count()).select_from(Conversation).where(
-        Conversation.created_at >= since, ~Conversation.sender_id.startswith("staff:"))) or 0
-    with_ticket = session.scalar(select(func.count(func.distinct(Ticket.sender_id))).join(
-        Conversation, Conversation.sender_id == Ticket.sender_id).where(Conversation.created_at >= since)) or 0
-    outcomes = Counter(o or "in progress" for o in session.scalars(select(TestCall.outcome)
-                                                                   .where(TestCall.created_at >= since)))
+    idle_before = now - timedelta(minutes=idle_minutes)
+    answers: set[int] = set()
+    ended = conversation_outcomes(session=session, since=since, until=now, idle_before=idle_before,
+                                  fallbacks=fallbacks, answers=answers)
+    before = conversation_outcomes(session=session, since=since - timedelta(days=days), until=since,
+                                   idle_before=idle_before, fallbacks=fallbacks)
+    current = {sender: found for sender, found in ended.items() if _has_code(found[0], code)}
+    outcome_days: dict[date, Counter[str]] = defaultdict(Counter)
+    by_code: dict[str, Counter[str]] = defaultdict(Counter)
+    unresolved: dict[str, Counter[str]] = defaultdict(Counter)
+    for found, at in current.values():
+        outcome_days[at.astimezone(zone).date()][found.outcome] += 1
+        by_code[found.error_code or "none"][found.outcome] += 1
+        if found.outcome in ("escalated", "abandoned", "unconfirmed") and found.topic:
+            unresolved[found.topic][found.outcome] += 1
+    calls = Counter(o or "in progress" for o in session.scalars(select(TestCall.outcome)
+                                                                .where(TestCall.created_at >= since)))
+    codes_of = {sender: found.error_code for sender, (found, _) in ended.items()}
     return Insights(
         days=day_list, codes=sorted(codes), per_day=per_day,
         max_per_day=max((sum(c.values()) for c in per_day.values()), default=0),
-        conversations=conversations, with_ticket=with_ticket, call_outcomes=outcomes.most_common(),
-        not_understood=not_understood(session=session, since=since, threshold=threshold, limit=limit),
+        conversations=len(current), outcomes=Counter(found.outcome for found, _ in current.values()),
+        previous=Counter(found.outcome for found, _ in before.values() if _has_code(found, code)),
+        outcome_days=outcome_days, by_code=dict(sorted(by_code.items())),
+        topics=sorted(((topic, sum(c.values()), c) for topic, c in unresolved.items()),
+                      key=lambda item: (-item[1], item[0]))[:topics],
+        call_outcomes=calls.most_common(),
+        not_understood=[m for m in not_understood(session=session, since=since, threshold=threshold,
+                                                  limit=MAX_SCAN if code else limit, codes=codes_of,
+                                                  skip=answers)
+                        if not code or m["error_code"] == code][:limit],
+        code=code,
     )
 
 
-def not_understood(*, session: Session, since: datetime, threshold: float, limit: int) -> list[dict[str, Any]]:
-    """User messages below the fallback threshold or classed out_of_scope, newest first, not yet reviewed."""
-    reviewed = set(session.scalars(select(NluReview.event_id)))
+def _has_code(found: Outcome, code: str) -> bool:
+    return not code or found.error_code == code
+
+
+def conversation_outcomes(*, session: Session, since: datetime, until: datetime, idle_before: datetime,
+                          fallbacks: frozenset[str], answers: set[int] | None = None,
+                          ) -> dict[str, tuple[Outcome, datetime]]:
+    """How each conversation last active in (since, until] ended, with when it was last active.
+    Staff conversations (sender ids "staff:...") are not users' conversations. ``answers``
+    collects the ids of user messages that answered a form (they were not requests)."""
+    window = select(Conversation.sender_id).where(
+        Conversation.updated_at > since, Conversation.updated_at <= until,
+        ~Conversation.sender_id.startswith("staff:"))
+    last_active = {sender: utc(at) for sender, at in session.execute(
+        select(Conversation.sender_id, Conversation.updated_at).where(Conversation.sender_id.in_(window)))}
+    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row_id, sender, data in session.execute(
+            select(ConversationEvent.id, ConversationEvent.sender_id, ConversationEvent.data)
+            .where(ConversationEvent.sender_id.in_(window))
+            .order_by(ConversationEvent.sender_id, ConversationEvent.seq)):
+        events[sender].append(dict(data or {}, _row=row_id))
+    if answers is not None:
+        for conversation in events.values():
+            answers |= {int(span.user["_row"]) for span in split_turns(conversation)
+                        if span.user is not None and span.kind != "request"}
+    escalated: set[str] = {s for s in session.scalars(select(Ticket.sender_id).where(Ticket.sender_id.in_(window)))
+                           if s}
+    # A person who took the conversation over; a place in the queue nobody took up is not one.
+    escalated |= set(session.scalars(select(Handoff.sender_id).where(Handoff.sender_id.in_(window),
+                                                                     Handoff.started_at.is_not(None))))
+    # A form moved out of a Slack thread into the DM: the thread's conversation went on there.
+    for sender in list(escalated):
+        escalated |= {str(e["value"]) for e in events.get(sender, ())
+                      if e.get("event") == "slot" and e.get("name") == "continued_from" and e.get("value")}
+    return {sender: (classify(events.get(sender, []), escalated=sender in escalated,
+                              idle=at <= idle_before, fallbacks=fallbacks), at)
+            for sender, at in last_active.items()}
+
+
+def not_understood(*, session: Session, since: datetime, threshold: float, limit: int,
+                   codes: dict[str, str | None] | None = None, skip: set[int] | None = None) -> list[dict[str, Any]]:
+    """User messages below the fallback threshold or classed out_of_scope, newest first, not yet
+    reviewed. ``skip``: answers to a form, which the form understood whatever the NLU said."""
+    reviewed = set(session.scalars(select(NluReview.event_id))) | (skip or set())
     rows = session.scalars(
         select(ConversationEvent).where(ConversationEvent.type == "user",
                                         ConversationEvent.timestamp >= since.timestamp())
@@ -118,7 +191,7 @@ def not_understood(*, session: Session, since: datetime, threshold: float, limit
         if confidence >= threshold and intent.get("name") != "out_of_scope":
             continue
         out.append({"id": row.id, "text": text, "guess": intent.get("name"), "confidence": confidence,
-                    "sender_id": row.sender_id})
+                    "sender_id": row.sender_id, "error_code": (codes or {}).get(row.sender_id)})
         if len(out) >= limit:
             break
     return out

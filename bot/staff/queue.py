@@ -40,7 +40,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 AGES = {"1d": (None, 1), "1-3d": (1, 3), "3-7d": (3, 7), "7d+": (7, None)}
 SORTS = {"created": Ticket.created_at, "updated": Ticket.updated_at, "status": Ticket.status,
-         "error_code": Ticket.error_code, "subject": Ticket.subject, "tracking": Ticket.tracking_number}
+         "error_code": Ticket.error_code, "call_failure": Ticket.call_failure, "subject": Ticket.subject,
+         "tracking": Ticket.tracking_number}
 REPLY_TEMPLATE = Path(__file__).resolve().parent / "templates"
 
 
@@ -49,6 +50,8 @@ class QueueFilter:
     status: str = ""
     subject: str = ""
     error_code: str = ""
+    call_failure: str = ""
+    mfa_method: str = ""
     age: str = ""
     assignee: str = ""  # "", "none", "me" or a staff id
     sort: str = "-created"
@@ -72,7 +75,8 @@ class QueueFilter:
         page = text("page") or "1"
         if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
             raise BadRequest(f"page must be a whole number from 1 to {MAX_PAGE}")
-        return cls(status=status, subject=text("subject"), error_code=text("error_code", 8).upper(), age=age,
+        return cls(status=status, subject=text("subject"), error_code=text("error_code", 8).upper(),
+                   call_failure=text("call_failure", 32), mfa_method=text("mfa_method", 32), age=age,
                    assignee=assignee, sort=sort, page=int(page))
 
     def query_string(self, **changes: Any) -> str:
@@ -90,6 +94,8 @@ class QueueRow:
     status: str
     subject: str
     error_code: str | None
+    call_failure: str | None
+    mfa_method: str | None
     channel: str | None
     created_at: datetime
     updated_at: datetime
@@ -128,6 +134,10 @@ def _filtered(query: Select[Ticket, str], f: QueueFilter, *, member: StaffMember
         query = query.where(Ticket.subject == f.subject)
     if f.error_code:
         query = query.where(Ticket.error_code == f.error_code)
+    if f.call_failure:
+        query = query.where(Ticket.call_failure == f.call_failure)
+    if f.mfa_method:
+        query = query.where(Ticket.mfa_method == f.mfa_method)
     if f.age:
         low, high = AGES[f.age]
         if low is not None:
@@ -179,12 +189,13 @@ def export_rows(*, session: Session, filters: QueueFilter, member: StaffMember, 
                            .limit(limit)).all()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["tracking_number", "status", "subject", "error_code", "channel", "created_at", "updated_at",
-                     "assignee", "first_response_business_minutes"])
+    writer.writerow(["tracking_number", "status", "subject", "error_code", "call_failure", "mfa_method", "channel",
+                     "created_at", "updated_at", "assignee", "first_response_business_minutes"])
     for ticket, assignee in rows:
         view = ticket_view(session=session, ticket_id=ticket.id, now=now, hours=hours)
         writer.writerow([_cell(v) for v in (
-            ticket.tracking_number, ticket.status, ticket.subject, ticket.error_code or "", ticket.channel or "",
+            ticket.tracking_number, ticket.status, ticket.subject, ticket.error_code or "", ticket.call_failure or "",
+            ticket.mfa_method or "", ticket.channel or "",
             utc(ticket.created_at).isoformat(), utc(ticket.updated_at).isoformat(), assignee or "",
             round(view.timer_seconds / 60, 1))])
     return out.getvalue()
@@ -199,7 +210,8 @@ def _cell(value: Any) -> Any:
 
 def _row(ticket: Ticket, assignee: str | None) -> QueueRow:
     return QueueRow(id=ticket.id, tracking_number=ticket.tracking_number, status=ticket.status,
-                    subject=ticket.subject, error_code=ticket.error_code, channel=ticket.channel,
+                    subject=ticket.subject, error_code=ticket.error_code, call_failure=ticket.call_failure,
+                    mfa_method=ticket.mfa_method, channel=ticket.channel,
                     created_at=utc(ticket.created_at), updated_at=utc(ticket.updated_at), assignee=assignee)
 
 
@@ -315,4 +327,6 @@ def distinct_values(*, session: Session) -> dict[str, list[str]]:
     return {
         "subjects": sorted(v for v in session.scalars(select(Ticket.subject).distinct()) if v),
         "error_codes": sorted(v for v in session.scalars(select(Ticket.error_code).distinct()) if v),
+        "call_failures": sorted(v for v in session.scalars(select(Ticket.call_failure).distinct()) if v),
+        "mfa_methods": sorted(v for v in session.scalars(select(Ticket.mfa_method).distinct()) if v),
     }

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.errors import BadRequest
+from bot.errors import BadRequest, NotFound
 from bot.staff import queue
 from bot.staff.business_time import format_duration
 from bot.staff.console import MAX_ID, Console, Forbidden403, form_text, member_of, row_id
 from bot.storage.db import session_scope
+from bot.tickets.diagnosis import describe
 from bot.tickets.models import TICKET_STATUSES
 
 
@@ -48,10 +49,23 @@ def routes(console: Console) -> list[BaseRoute]:
             view = queue.ticket_view(session=session, ticket_id=ticket_id, now=services.clock.now(),
                                      hours=services.hours)
             staff = queue.staff_choices(session=session)
+            diagnosis = describe(view.ticket.diagnosis or {}, titles=_titles(view.ticket.diagnosis or {}))
         return console.render(request, "ticket.html", {
             "v": view, "t": view.ticket, "staff": staff, "timer": format_duration(view.timer_seconds),
+            "diagnosis": diagnosis,
             "notice": request.query_params.get("notice"),
         }, active="tickets")
+
+    def _titles(diagnosis: dict[str, object]) -> dict[str, str]:
+        """Titles of the articles the diagnosis lists (an article since removed keeps its id)."""
+        titles = {}
+        for article in diagnosis.get("articles") or []:  # type: ignore[attr-defined]
+            article_id = str(article.get("id")) if isinstance(article, dict) else str(article)
+            try:
+                titles[article_id] = services.kb.get(article_id).title
+            except NotFound:
+                continue
+        return titles
 
     def _done(ticket_id: int, notice: str) -> Response:
         return RedirectResponse(f"/staff/tickets/{ticket_id}?notice={notice}", status_code=303)

@@ -27,8 +27,11 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(String(40))
     email: Mapped[str] = mapped_column(String(254))
     message: Mapped[str] = mapped_column(Text)
-    error_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    # What the assistant diagnosed and tried: error codes, actions, test-call outcomes.
+    error_code: Mapped[str | None] = mapped_column(String(8), nullable=True, index=True)
+    # The queue filters on these too; all three come from the diagnosis (bot/tickets/diagnosis.py).
+    call_failure: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    mfa_method: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # The conversation's diagnosis (bot/tickets/diagnosis.py): shown beside the message, never in it.
     diagnosis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The conversation, already redacted by bot.privacy.phi.scan.
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

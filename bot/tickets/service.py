@@ -149,6 +149,8 @@ def create_ticket(
         subject=form.subject, email=form.email,
         message=scan(form.message).text,
         error_code=(diagnosis or {}).get("error_code"),
+        call_failure=(diagnosis or {}).get("call_failure"),
+        mfa_method=(diagnosis or {}).get("mfa_method"),
         diagnosis=diagnosis or {},
         transcript=[dict(item, text=scan(str(item.get("text", ""))).text) for item in transcript or []],
         sender_id=sender_id, channel=channel,

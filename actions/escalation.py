@@ -32,6 +32,9 @@ CHANGE = re.compile(r"^\s*/?(deny|no|change|edit|fix|correct (the|my))\b", re.I)
 FIELD_BUTTONS = {"npi": "NPI", "phone": "Phone", "last_name": "Last name", "first_name": "First name",
                  "subject": "Subject", "email": "Email", "message": "Message"}
 MAX_TRIES = 3
+# Typed values the user volunteers for a field already filled replace it ("actually my email is ...").
+CORRECTABLE = ("npi", "phone", "email")
+USE_DRAFT = re.compile(r"^\s*/?(affirm|yes|yeah|yep|sure|ok(ay)?|use (it|that|this)|that'?s (fine|good|right)|looks good|fine)\b", re.I)
 CANCEL = re.compile(r"^\s*/?(cancel|stop|quit|never ?mind|forget it|abort)\b", re.I)
 VALIDATORS = {
     "npi": validate_npi, "phone": validate_phone, "last_name": validate_name,
@@ -106,6 +109,17 @@ def diagnosis_of(tracker: Tracker) -> dict[str, Any]:
     }
 
 
+def _value_before_this_message(tracker: Tracker, slot: str) -> Any:
+    """A slot's value as it was when the user's latest message arrived."""
+    value, at_last_message = None, None
+    for event in tracker.events:
+        if event.get("event") == "user":
+            at_last_message = value
+        elif event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return at_last_message
+
+
 class ValidateTicketForm(ServicesMixin, FormValidationAction):
     """Fills every field one answer reveals, explains failures, offers the phone after 3."""
 
@@ -126,11 +140,24 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
         if requested == "ticket_confirmed":
             return self._confirm(dispatcher, tracker, text)
         values: dict[str, Any] = {}
+        draft = tracker.get_slot("message_draft")
+        if requested == "message" and draft and (_intent(tracker) == "affirm" or USE_DRAFT.match(text)):
+            # The user saw the proposed message and accepted it.
+            return [SlotSet("message", draft), SlotSet("message_draft", None),
+                    SlotSet("requested_slot", self._missing(tracker, {"message": draft}))]
         # Free text answers the requested field; other fields it reveals are filled too.
         if requested != "message":
             for slot, value in extract_fields(text).items():
-                if slot != requested and (tracker.get_slot(slot) is None or slot == "phone_ext"):
+                if slot == requested:
+                    continue
+                before = _value_before_this_message(tracker, slot)
+                if before is None or slot == "phone_ext":
                     values[slot] = value
+                elif slot in CORRECTABLE and value != before:
+                    values[slot] = value
+                    # "actually my email is ...": say what changed, so the user can trust it.
+                    dispatcher.utter_message(response="utter_ticket_field_updated",
+                                             field=FIELD_BUTTONS[slot], value=value)
         # Slots the engine set from entities this turn are normalised, or dropped if invalid.
         for slot, raw in tracker.slots_to_validate().items():
             if slot in VALIDATORS and slot not in values and slot != requested and raw is not None:
@@ -154,12 +181,15 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
                 self._explain(dispatcher, requested, result, failures[requested])
         events: list[EventType] = [SlotSet(slot, value) for slot, value in values.items()]
         events.append(SlotSet("ticket_failures", failures or None))
-        filled = {slot: tracker.get_slot(slot) for slot in REQUIRED} | values
         if requested in FORM_SLOTS and requested not in values:
-            filled[requested] = None  # an empty answer leaves the field to ask again
-        missing = next((slot for slot in REQUIRED if filled.get(slot) is None), None)
-        events.append(SlotSet("requested_slot", missing))
+            values[requested] = None  # an empty answer leaves the field to ask again
+        events.append(SlotSet("requested_slot", self._missing(tracker, values)))
         return events
+
+    @staticmethod
+    def _missing(tracker: Tracker, values: dict[str, Any]) -> str | None:
+        filled = {slot: tracker.get_slot(slot) for slot in REQUIRED} | values
+        return next((slot for slot in REQUIRED if filled.get(slot) is None), None)
 
     def _confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[EventType]:
         """The answer to the summary: submit, change a (named) field, or cancel."""
@@ -175,9 +205,21 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
         if _intent(tracker) == "deny" or CHANGE.match(text):
             dispatcher.utter_message(response="utter_ticket_which_field", buttons=[
                 {"title": title, "payload": f"change {title.lower()}"} for title in FIELD_BUTTONS.values()])
-        else:
+            return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
+        # Neither yes nor no: a change of a field ("my email is ...") or new words for the message,
+        # shown in the summary again before anything is submitted.
+        changes: dict[str, Any] = {slot: value for slot, value in extract_fields(text).items()
+                                   if slot in CORRECTABLE and value != tracker.get_slot(slot)}
+        if not changes and len(text.split()) >= 5 and validate_message(text).ok:
+            changes["message"] = validate_message(text).value
+        for slot, value in changes.items():
+            dispatcher.utter_message(response="utter_ticket_field_updated", field=FIELD_BUTTONS[slot], value=value)
+        if not changes:
             dispatcher.utter_message(response="utter_ticket_confirm_help")
-        return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
+            return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
+        # Leaving ticket_confirmed unset makes the engine show the summary again.
+        return [SlotSet(slot, value) for slot, value in changes.items()] + [
+            SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
 
     def _explain(self, dispatcher: CollectingDispatcher, slot: str, result: FieldResult, tries: int) -> None:
         extra = result.extra or {}
@@ -224,7 +266,8 @@ class ActionPrefillTicket(ServicesMixin, Action):
         events: list[EventType] = [
             SlotSet("ticket_stage", "form"), SlotSet("ticket_failures", None), SlotSet("ticket_confirmed", None),
             SlotSet("subject", tracker.get_slot("subject") or "MFA Issue"),
-            SlotSet("message", validate_message(message).value),
+            # A proposal: the message question shows it, and only an accepted draft is used.
+            SlotSet("message_draft", validate_message(message).value), SlotSet("message", None),
         ]
         # Details the conversation already holds (entities such as phone_number, email, npi).
         known = {"phone": tracker.get_slot("phone") or tracker.get_slot("phone_number"),
@@ -235,6 +278,23 @@ class ActionPrefillTicket(ServicesMixin, Action):
                 events.append(SlotSet(slot, result.value if result.ok else None))
         dispatcher.utter_message(response="utter_ticket_intro")
         return events
+
+
+class ActionAskTicketMessage(Action):
+    """The message question: the drafted summary to accept, or the user's own words."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_form_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        draft = tracker.get_slot("message_draft")
+        if draft:
+            dispatcher.utter_message(response="utter_ask_message_with_draft", draft=draft,
+                                     buttons=[{"title": "Use this message", "payload": "/affirm"}])
+        else:
+            dispatcher.utter_message(response="utter_ask_message")
+        return []
 
 
 class ActionTicketSummary(Action):
@@ -375,7 +435,7 @@ def _when(moment: Any) -> str | None:
 
 def build_escalation_actions(services: Services | None = None) -> list[Action]:
     return [
-        ValidateTicketForm(services), ActionPrefillTicket(services), ActionTicketSummary(),
+        ValidateTicketForm(services), ActionPrefillTicket(services), ActionTicketSummary(), ActionAskTicketMessage(),
         ActionAskTicketConfirmed(),
         ActionSubmitTicket(services), ValidateStatusForm(), ActionTicketStatus(services),
         ActionCallCenterHours(services), ActionOfferEscalation(services),

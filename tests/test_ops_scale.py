@@ -30,9 +30,10 @@ LOCK_TTL = "2"
 
 
 def journey(i: int) -> list[str]:
-    """E05, ask for a person, file a ticket: six turns ending in a tracking number."""
+    """E05, ask for a person, file a ticket (accepting the drafted message): seven turns ending in a
+    tracking number."""
     return ['/report_error{"error_code":"E05"}', "I need to talk to a person", "/affirm", "1234567893",
-            f"I'm Jane Smith, 919-555-0134, jane.{i}@clinic.org", "/affirm"]
+            f"I'm Jane Smith, 919-555-0134, jane.{i}@clinic.org", "/affirm", "/affirm"]
 
 
 @pytest.fixture(scope="module")

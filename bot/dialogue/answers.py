@@ -119,10 +119,13 @@ class AnswersMixin(EngineBase):
 
     def _topics(self, turn: Turn) -> list[str]:
         topic = turn.state.slot(TOPIC)
+        return self._topics_of(str(topic) if topic else None)
+
+    def _topics_of(self, topic: str | None) -> list[str]:
+        """An article and the first two it names as related (its FAQ, when it has one)."""
         if not topic:
             return []
-        related = self.kb.get(str(topic)).related
-        return [str(topic), *related[:2]]
+        return [topic, *self.kb.get(topic).related[:2]]
 
     def _knowledge(self, name: str) -> float:
         return float(self.domain.knowledge[name])

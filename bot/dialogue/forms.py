@@ -43,8 +43,7 @@ class FormsMixin(EngineBase):
             await self._skip(turn, form, requested)
             return True
         if turn.typed and self._is_form_question(turn, form, requested):
-            topics = [form.topic] if form.topic else []
-            self._answer_question(turn, topics=topics, honest=True)
+            self._answer_question(turn, topics=self._topics_of(form.topic), honest=True)
             await self._ask(turn, form, requested, reask=True)
             return True
         return await self._form_answer(turn, form)

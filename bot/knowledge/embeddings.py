@@ -22,6 +22,20 @@ WEIGHT = 8.0
 # Below this cosine two sentences are unrelated; adding it would only blur the ranking.
 FLOOR = 0.3
 
+_model_lock = threading.Lock()
+_loaded: list[Any] = []  # the one WordLlama model of the process: immutable, so shared
+
+
+def _model() -> Any:
+    with _model_lock:
+        if not _loaded:
+            import wordllama
+            from wordllama import WordLlama
+
+            # The wheel ships the weights and tokenizer config; never reach for the network.
+            _loaded.append(WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True))
+        return _loaded[0]
+
 
 class PassageEmbeddings:
     def __init__(self, texts: list[str], *, background: bool = True) -> None:
@@ -36,11 +50,7 @@ class PassageEmbeddings:
 
     def _load(self, texts: list[str]) -> None:
         try:
-            import wordllama
-            from wordllama import WordLlama
-
-            # The wheel ships the weights and tokenizer config; never reach for the network.
-            model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+            model = _model()
             matrix = np.asarray(model.embed(texts, norm=True), dtype=np.float32) if texts else None
             self._model, self._matrix = model, matrix
         except Exception:  # the KB still answers on BM25 alone

@@ -146,6 +146,7 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
             return [SlotSet("message", draft), SlotSet("message_draft", None),
                     SlotSet("requested_slot", self._missing(tracker, {"message": draft}))]
         # Free text answers the requested field; other fields it reveals are filled too.
+        corrected = False
         if requested != "message":
             for slot, value in extract_fields(text).items():
                 if slot == requested:
@@ -158,6 +159,7 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
                     # "actually my email is ...": say what changed, so the user can trust it.
                     dispatcher.utter_message(response="utter_ticket_field_updated",
                                              field=FIELD_BUTTONS[slot], value=value)
+                    corrected = True
         # Slots the engine set from entities this turn are normalised, or dropped if invalid.
         for slot, raw in tracker.slots_to_validate().items():
             if slot in VALIDATORS and slot not in values and slot != requested and raw is not None:
@@ -179,6 +181,9 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
                 values[requested] = None
                 failures[requested] = failures.get(requested, 0) + 1
                 self._explain(dispatcher, requested, result, failures[requested])
+        if corrected and requested in FORM_SLOTS and requested not in values:
+            # The acknowledgement is not a question: ask the open one again.
+            dispatcher.utter_message(response=f"utter_ask_{requested}")
         events: list[EventType] = [SlotSet(slot, value) for slot, value in values.items()]
         events.append(SlotSet("ticket_failures", failures or None))
         if requested in FORM_SLOTS and requested not in values:
@@ -210,8 +215,9 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
         # shown in the summary again before anything is submitted.
         changes: dict[str, Any] = {slot: value for slot, value in extract_fields(text).items()
                                    if slot in CORRECTABLE and value != tracker.get_slot(slot)}
-        if not changes and len(text.split()) >= 5 and validate_message(text).ok:
-            changes["message"] = validate_message(text).value
+        message = validate_message(text)
+        if not changes and len(text.split()) >= 5 and message.ok and message.value != tracker.get_slot("message"):
+            changes["message"] = message.value
         for slot, value in changes.items():
             dispatcher.utter_message(response="utter_ticket_field_updated", field=FIELD_BUTTONS[slot], value=value)
         if not changes:

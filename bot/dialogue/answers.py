@@ -10,6 +10,7 @@ does not cover it and offers the call center or a ticket, rather than guessing.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.dialogue.domain import Condition, Rule
@@ -26,6 +27,7 @@ _SOCIAL = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challen
 class AnswersMixin(EngineBase):
     fallback_threshold: float
     ambiguity_threshold: float
+    _expansions: list[tuple[re.Pattern[str], str]]
 
     # ----------------------------------------------------------------- rules
     def _match(self, turn: Turn) -> Rule | None:
@@ -41,6 +43,9 @@ class AnswersMixin(EngineBase):
         if rule is None:
             if not self._answer_question(turn, topics=self._topics(turn), honest=False):
                 self._utter(turn, "utter_default")
+            return True
+        if rule.try_kb and turn.typed and self.repair.is_question(turn.text) \
+                and self._answer_question(turn, topics=self._topics(turn), honest=False):
             return True
         turn.asked = turn.asked or rule.asks
         await self._execute(turn, rule.do)
@@ -58,7 +63,10 @@ class AnswersMixin(EngineBase):
         for entity, target in self.domain.deciding_entities.items():
             if entity not in found:
                 continue
-            if isinstance(target, dict):  # mfa_method: {phone: enroll_phone, app: enroll_app}
+            if isinstance(target, dict):  # mfa_method: {among: [...], phone: enroll_phone, app: ...}
+                ranked = [str(item["name"]) for item in (turn.parse.get("intent_ranking") or [])[:2]]
+                if target.get("among") and not set(ranked) & set(target["among"]):
+                    continue
                 target = target.get(str(found[entity]))
             if target:
                 turn.set_intent(str(target))
@@ -91,7 +99,7 @@ class AnswersMixin(EngineBase):
     def _answer_question(self, turn: Turn, *, topics: list[str], honest: bool, topic_only: bool = False) -> bool:
         """The best passage for the message, topic first; with ``honest`` and nothing good enough,
         say the job aid does not cover it (and offer a person) instead of guessing."""
-        hits = self.kb.passages(turn.text, topics=topics, limit=3)
+        hits = self.kb.passages(self._expanded(turn.text), topics=topics, limit=8)
         best = _best(hits, topic_min=self._knowledge("topic_min_score"), any_min=self._knowledge("min_score"),
                      topic_only=topic_only)
         if best is not None:
@@ -101,6 +109,11 @@ class AnswersMixin(EngineBase):
             self._utter(turn, "utter_kb_no_answer")
             return True
         return False
+
+    def _expanded(self, text: str) -> str:
+        """The question plus the words its kind of answer uses ("how long" -> minutes, expires)."""
+        extra = [words for pattern, words in self._expansions if pattern.search(text)]
+        return " ".join([text, *extra])
 
     def _next_passage(self, turn: Turn, topic: str) -> bool:
         index = turn.state.slot(TOPIC_PASSAGE)
@@ -168,12 +181,13 @@ class AnswersMixin(EngineBase):
 
 
 def _best(hits: list[PassageHit], *, topic_min: float, any_min: float, topic_only: bool) -> PassageHit | None:
+    """The topic's best passage when it is good enough, else the best of the whole KB."""
     for hit in hits:
         if hit.in_topic and hit.score >= topic_min:
             return hit
-        if not topic_only and hit.score >= any_min:
-            return hit
-    return None
+    if topic_only:
+        return None
+    return next((hit for hit in hits if hit.score >= any_min), None)
 
 
 def _matches(cond: Condition, intent: str, slots: dict[str, Any], entities: set[str], question: bool) -> bool:

@@ -40,6 +40,9 @@ class Rule:
     # A rule that asks the user something must not be followed by a "resume?" offer.
     asks: bool = False
     source: str = ""
+    # A question the KB answers well (min_score) is answered from it instead, e.g. before
+    # "that's outside what I can help with".
+    try_kb: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Domain:
     repair: dict[str, Any] = field(default_factory=dict)
     precedence: list[str] = field(default_factory=list)
     deciding_entities: dict[str, Any] = field(default_factory=dict)
-    knowledge: dict[str, float] = field(default_factory=dict)
+    knowledge: dict[str, Any] = field(default_factory=dict)
 
     def as_rasa_domain(self) -> dict[str, Any]:
         """The domain dict handed to rasa-sdk actions (slots, forms, responses)."""
@@ -186,6 +189,7 @@ def load_domain(flows_path: Path, responses_path: Path) -> Domain:
                 do=_steps(raw.get("do"), rule_where),
                 asks=bool(raw.get("asks", False)),
                 source=where,
+                try_kb=bool(raw.get("try_kb", False)),
             ))
         for name, raw in (doc.get("walkthroughs") or {}).items():
             if name in domain.walkthroughs:

@@ -19,6 +19,7 @@ is offered back at the same step.
 
 from __future__ import annotations
 
+import re
 from typing import Awaitable, Callable
 
 from bot.dialogue.action_runner import ActionRunner
@@ -68,10 +69,13 @@ class DialogueEngine(CommandsMixin, FormsMixin, WalkthroughsMixin, AnswersMixin)
             raise ConfigError(f"precedence must name handlers from {sorted(handlers)} and end with rule; "
                               f"got {domain.precedence} (unknown: {unknown})")
         self._handlers = [handlers[name] for name in domain.precedence]
+        self._expansions = [(re.compile(str(item["when"]), re.IGNORECASE), str(item["add"]))
+                            for item in domain.knowledge.get("expansions", [])]
         missing = [k for k in ("min_score", "topic_min_score", "confident_intent") if k not in domain.knowledge]
         if missing:
             raise ConfigError(f"knowledge: settings {missing} are missing in data/flows")
         self._check_actions()
+        self._index_steps()
 
     @staticmethod
     def _async(handler: Callable[[Turn], bool]) -> Handler:

@@ -13,7 +13,7 @@ import yaml
 from bot.errors import ConfigError, NotFound
 from bot.knowledge.passages import Passage, split_passages
 from bot.knowledge.render import render
-from bot.knowledge.embeddings import PassageEmbeddings
+from bot.knowledge.embeddings import TextEmbeddings, wait_until_loaded
 from bot.knowledge.search import Bm25Index, Document, tokenize
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
@@ -75,7 +75,7 @@ class KnowledgeBase:
             (2, p.text), (2, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
         # Sentence embeddings find "how long is it good for?" in "expires in 10 minutes", which
         # shares no word with it; they are added to the BM25 score once loaded (in the background).
-        self._embeddings = PassageEmbeddings([f"{p.heading}. {p.text}" for p in self._passages])
+        self._embeddings = TextEmbeddings([f"{p.heading}. {p.text}" for p in self._passages])
 
     @classmethod
     def load(cls, path: Path) -> KnowledgeBase:
@@ -126,7 +126,7 @@ class KnowledgeBase:
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """Embeddings load in the background; True once they are in use."""
-        return self._embeddings.wait(timeout)
+        return wait_until_loaded(timeout)
 
     def passage_after(self, article_id: str, index: int) -> Passage | None:
         """The passage that follows one: "and after that?"."""

@@ -1,9 +1,10 @@
-"""Dense sentence similarity (WordLlama, 256-d, weights shipped in the wheel) for KB passages.
+"""Dense sentence similarity (WordLlama, 256-d, weights shipped in the wheel) beside BM25.
 
 BM25 needs a shared word; a follow-up question often has none ("how long is it good for?"
 against "expires in 10 minutes"). The cosine similarity of WordLlama embeddings, scaled by
-WEIGHT, is added to the BM25 score. Loading takes about 0.7 s, so it happens in a background
-thread: until it is ready (and if it fails) the scores are BM25's alone.
+WEIGHT, is added to the BM25 score. The model takes about 0.7 s to load, so the process loads
+it once, in a background thread: until it is ready (and if it fails) scores are BM25's alone.
+Texts are embedded on first use, which for a few hundred passages takes a few milliseconds.
 """
 
 from __future__ import annotations
@@ -22,50 +23,55 @@ WEIGHT = 8.0
 # Below this cosine two sentences are unrelated; adding it would only blur the ranking.
 FLOOR = 0.3
 
-_model_lock = threading.Lock()
+_lock = threading.Lock()
+_started: list[bool] = []
+_ready = threading.Event()
 _loaded: list[Any] = []  # the one WordLlama model of the process: immutable, so shared
 
 
-def _model() -> Any:
-    with _model_lock:
-        if not _loaded:
-            import wordllama
-            from wordllama import WordLlama
-
-            # The wheel ships the weights and tokenizer config; never reach for the network.
-            _loaded.append(WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True))
-        return _loaded[0]
+def start_loading() -> None:
+    """Load the model in a background thread, once a process."""
+    with _lock:
+        if _started:
+            return
+        _started.append(True)
+        threading.Thread(target=_load, name="wordllama-load", daemon=True).start()
 
 
-class PassageEmbeddings:
-    def __init__(self, texts: list[str], *, background: bool = True) -> None:
-        self._count = len(texts)
-        self._model: Any = None
+def _load() -> None:
+    try:
+        import wordllama
+        from wordllama import WordLlama
+
+        # The wheel ships the weights and tokenizer config; never reach for the network.
+        _loaded.append(WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True))
+    except Exception:  # search still works on BM25 alone
+        log.exception("the WordLlama sentence embeddings could not be loaded")
+    finally:
+        _ready.set()
+
+
+def wait_until_loaded(timeout: float | None = None) -> bool:
+    """Block until loading has finished (tests, benchmarks); True when embeddings are in use."""
+    start_loading()
+    _ready.wait(timeout)
+    return bool(_loaded)
+
+
+class TextEmbeddings:
+    """Cosine scores of a query against a fixed list of texts."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts = texts
         self._matrix: np.ndarray | None = None
-        self._ready = threading.Event()
-        if background:
-            threading.Thread(target=self._load, args=(texts,), name="kb-embeddings", daemon=True).start()
-        else:
-            self._load(texts)
-
-    def _load(self, texts: list[str]) -> None:
-        try:
-            model = _model()
-            matrix = np.asarray(model.embed(texts, norm=True), dtype=np.float32) if texts else None
-            self._model, self._matrix = model, matrix
-        except Exception:  # the KB still answers on BM25 alone
-            log.exception("sentence embeddings for KB passages could not be loaded")
-        finally:
-            self._ready.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until loading has finished (tests, benchmarks); True when embeddings are in use."""
-        self._ready.wait(timeout)
-        return self._matrix is not None
+        start_loading()
 
     def scores(self, query: str) -> np.ndarray:
-        if self._matrix is None or not query.strip():
-            return np.zeros(self._count, dtype=np.float32)
-        vector = np.asarray(self._model.embed([query], norm=True), dtype=np.float32)[0]
+        if not _loaded or not query.strip() or not self._texts:
+            return np.zeros(len(self._texts), dtype=np.float32)
+        model = _loaded[0]
+        if self._matrix is None:
+            self._matrix = np.asarray(model.embed(self._texts, norm=True), dtype=np.float32)
+        vector = np.asarray(model.embed([query], norm=True), dtype=np.float32)[0]
         similarity = self._matrix @ vector
         return np.where(similarity >= FLOOR, similarity * WEIGHT, 0.0).astype(np.float32)

@@ -31,7 +31,7 @@ _STOP_WORDS = frozenset(
     "we when where which who why will with would you your "
     # question words and fillers: they say a message is a question, not what it is about
     "what whats s t d ll m re ve don doesn didn isn wasn won cant also again ok okay yes really "
-    "guy guys sir maam mine one some any need want know tell".split()
+    "guy guys sir maam mine one some any need want know tell good great fine thanks thank hello hi".split()
 )
 _STEMMER = Stemmer.Stemmer("english")
 

@@ -49,7 +49,8 @@ def test_console_works_on_postgres(pg_client: tuple[Any, Any], clock: Any) -> No
     assert 'id="ticket-status">pending<' in client.get(f"/staff/tickets/{ticket_id}").text
     assert tracking in client.get("/staff/tickets.csv").text
     insights = client.get("/staff/insights").text
-    assert "<strong>0%</strong> of 1 conversations" in insights
+    assert 'id="outcomes-total">1<' in insights  # the conversation, classed on PostgreSQL's JSON
+    assert '<tr id="outcome-escalated"><th scope="row">Escalated (ticket or person)</th><td>1</td>' in insights
     client.post("/staff/conversations/pg-user/take-over", data={"csrf_token": csrf})
     assert client.get("/staff/conversations/pg-user/messages").json()["state"] == "active"
     assert "held by an agent" in client.get("/staff/conversations").text

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.services.container import Services
 from bot.tickets import tracking
-from bot.tickets.diagnosis import build_diagnosis
+from bot.tickets.diagnosis import build_diagnosis, load_patterns
 from bot.tickets.service import TicketForm
 from bot.tickets.validation import (
     FieldResult, extract_fields, field_named, match_subject, validate_email_address,
@@ -44,6 +44,7 @@ VALIDATORS = {
 ERROR_NAMES = {"E05": "User Not Found", "E06": "User Not Registered/Enabled"}
 CALL_FAILURES = {"hash_not_pressed": "# Not pressed After Entry", "no_input_timeout": "No Phone Input - Timed Out",
                  "call_disconnected": "Call Disconnected", "no_call_received": "no confirmation call received"}
+_TRIED_LABELS = load_patterns().labels
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "bot" / "tickets" / "templates"),
     autoescape=False,
@@ -80,33 +81,6 @@ def is_cancel(tracker: Tracker) -> bool:
 def cancel_events() -> list[EventType]:
     return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("ticket_stage", None),
             SlotSet("ticket_failures", None), SlotSet("ticket_confirmed", None)] + [SlotSet(slot, None) for slot in ALL_FORM_SLOTS]
-
-
-def _tried(tracker: Tracker) -> list[str]:
-    """What the assistant already had the user try, from actions and walkthroughs run."""
-    tried: list[str] = []
-    for event in tracker.events:
-        name = event.get("name") or ""
-        if event.get("event") == "action" and name.startswith("action_") and "ticket" not in name \
-                and name not in {"action_listen", "action_session_start", "action_call_center_hours",
-                                 "action_offer_escalation", "action_prefill_ticket"}:
-            label = name.removeprefix("action_").replace("_", " ")
-            if label not in tried:
-                tried.append(label)
-    return tried
-
-
-def diagnosis_of(tracker: Tracker) -> dict[str, Any]:
-    intents = [e.get("parse_data", {}).get("intent", {}).get("name") for e in tracker.events
-               if e.get("event") == "user"]
-    return {
-        "error_code": tracker.get_slot("error_code"),
-        "call_failure": tracker.get_slot("call_failure"),
-        "mfa_method": tracker.get_slot("mfa_method"),
-        "test_call_outcome": tracker.get_slot("test_call_outcome"),
-        "tried": _tried(tracker),
-        "intents": [i for i in intents if i],
-    }
 
 
 def _value_before_this_message(tracker: Tracker, slot: str) -> Any:
@@ -262,12 +236,14 @@ class ActionPrefillTicket(ServicesMixin, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        diagnosis = diagnosis_of(tracker)
-        code = diagnosis["error_code"]
+        # The draft is built from what the user said over the conversation (not from form answers).
+        diagnosis = build_diagnosis(tracker.events)
+        code, failure = diagnosis.error_code, diagnosis.call_failure
+        tried = [_TRIED_LABELS.get(step, step) for step in diagnosis.tried]
         message = _TEMPLATES.get_template("prefill_message.txt.j2").render(
             error_code=code, error_name=ERROR_NAMES.get(str(code)),
-            call_failure=CALL_FAILURES.get(str(diagnosis["call_failure"]), diagnosis["call_failure"]),
-            tried=diagnosis["tried"], test_call_outcome=diagnosis["test_call_outcome"],
+            call_failure=CALL_FAILURES.get(str(failure), failure), tried=tried,
+            test_call_outcome=diagnosis.test_calls[-1] if diagnosis.test_calls else None,
         ).strip()
         events: list[EventType] = [
             SlotSet("ticket_stage", "form"), SlotSet("ticket_failures", None), SlotSet("ticket_confirmed", None),

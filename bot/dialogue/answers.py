@@ -20,6 +20,8 @@ from bot.dialogue.turn import FALLBACKS, TOPIC, TOPIC_PASSAGE, Turn
 from bot.knowledge.articles import PassageHit
 from bot.knowledge.passages import Passage
 
+# How much of the assistant's last message a "that"/"it" question borrows words from.
+_REFERENCE_CHARS = 240
 # Intents that say something about the conversation itself; never a question about a topic.
 _SOCIAL = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"})
 
@@ -45,7 +47,7 @@ class AnswersMixin(EngineBase):
                 self._utter(turn, "utter_default")
             return True
         if rule.try_kb and turn.typed and self.repair.is_question(turn.text) \
-                and self._answer_question(turn, topics=self._topics(turn), honest=False):
+                and self._answer_question(turn, topics=[], honest=False, min_score=self._knowledge("try_kb_min_score")):
             return True
         turn.asked = turn.asked or rule.asks
         await self._execute(turn, rule.do)
@@ -96,11 +98,17 @@ class AnswersMixin(EngineBase):
             return self._answer_question(turn, topics=self._topics(turn), honest=False, topic_only=True)
         return False
 
-    def _answer_question(self, turn: Turn, *, topics: list[str], honest: bool, topic_only: bool = False) -> bool:
+    def _answer_question(self, turn: Turn, *, topics: list[str], honest: bool, topic_only: bool = False,
+                         min_score: float | None = None) -> bool:
         """The best passage for the message, topic first; with ``honest`` and nothing good enough,
         say the job aid does not cover it (and offer a person) instead of guessing."""
-        hits = self.kb.passages(self._expanded(turn.text), topics=topics, limit=8)
-        best = _best(hits, topic_min=self._knowledge("topic_min_score"), any_min=self._knowledge("min_score"),
+        query = self._expanded(turn.text)
+        if self.repair.refers_back(turn.text):
+            # "where do I find that?": "that" is in what the assistant just said.
+            query = f"{query} {_last_bot_text(turn)[:_REFERENCE_CHARS]}"
+        hits = self.kb.passages(query, topics=topics, limit=8)
+        best = _best(hits, topic_min=self._knowledge("topic_min_score"),
+                     any_min=min_score if min_score is not None else self._knowledge("min_score"),
                      topic_only=topic_only)
         if best is not None:
             self._say_passage(turn, best.passage, best.title)
@@ -178,6 +186,19 @@ class AnswersMixin(EngineBase):
         message.buttons = buttons + message.buttons
         self._say(turn, message)
         return True
+
+
+def _last_bot_text(turn: Turn) -> str:
+    """What the assistant said before this message."""
+    seen_user = False
+    for event in reversed(turn.state.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return ""
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user and event.get("text"):
+            return str(event["text"])
+    return ""
 
 
 def _best(hits: list[PassageHit], *, topic_min: float, any_min: float, topic_only: bool) -> PassageHit | None:

@@ -23,8 +23,9 @@ _TOP_LEVEL = frozenset({"id", "title", "keys", "symptoms", "related"})
 _KEYS = frozenset({"error_codes", "call_failures", "intents"})
 # A word in the title or a symptom says more about an article than one in its body.
 TITLE_WEIGHT, SYMPTOM_WEIGHT, BODY_WEIGHT = 3, 2, 1
-# Passages of the conversation's topic are preferred: a follow-up is about what was just said.
-TOPIC_BOOST = 2.0
+# Passages of the conversation's topic are preferred: a follow-up is about what was just said;
+# the topic's own article more than the ones it names as related.
+TOPIC_BOOST, RELATED_BOOST = 2.0, 1.5
 
 
 @dataclass(frozen=True)
@@ -111,16 +112,17 @@ class KnowledgeBase:
                 for hit in self._index.search(query, limit=limit)]
 
     def passages(self, query: str, *, topics: Sequence[str] = (), limit: int = 3) -> list[PassageHit]:
-        """Passages ranked for a question; those of ``topics`` articles weigh ``TOPIC_BOOST`` times more."""
+        """Passages ranked for a question; those of ``topics`` weigh more (the first ``TOPIC_BOOST``
+        times, the others ``RELATED_BOOST`` times)."""
         scores = self._passage_index.scores(query) + self._embeddings.scores(query)
-        topical = set(topics)
+        boosts = {topic: RELATED_BOOST for topic in topics[1:]} | ({topics[0]: TOPIC_BOOST} if topics else {})
         hits = []
         for passage, score in zip(self._passages, scores, strict=True):
             if score <= 0:
                 continue
-            in_topic = passage.article_id in topical
+            boost = boosts.get(passage.article_id)
             hits.append(PassageHit(passage=passage, title=self._articles[passage.article_id].title,
-                                   score=float(score) * (TOPIC_BOOST if in_topic else 1.0), in_topic=in_topic))
+                                   score=float(score) * (boost or 1.0), in_topic=boost is not None))
         hits.sort(key=lambda hit: (-hit.score, hit.passage.key))
         return hits[:limit]
 

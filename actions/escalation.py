@@ -337,7 +337,9 @@ class ValidateStatusForm(FormValidationAction):
             return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("status_email", None)]
         text, requested = _text(tracker), tracker.get_slot("requested_slot")
         values: dict[str, Any] = {}
-        number = tracking.find_in_text(text) or tracking.normalize(str(tracker.get_slot("tracking_number") or ""))
+        slot_value = str(tracker.get_slot("tracking_number") or "")
+        number = tracking.find_in_text(text) or tracking.normalize(slot_value) or tracking.reference_in_text(
+            slot_value or (text if requested == "tracking_number" else ""))
         if number:
             values["tracking_number"] = number
         elif requested == "tracking_number" and text:

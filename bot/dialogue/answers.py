@@ -81,6 +81,8 @@ class AnswersMixin(EngineBase):
         if not (turn.typed and topic):
             return False
         text = turn.text
+        if any(e["entity"] in self.domain.deciding_entities for e in turn.entities):
+            return False  # "what about E05?" names its own topic: the rules answer it
         if self.repair.is_continuation(text) and self.repair.is_fragment(text):
             return self._next_passage(turn, str(topic))
         about_topic = self.repair.refers_back(text) or self.repair.is_fragment(text)
@@ -189,7 +191,7 @@ class AnswersMixin(EngineBase):
 
 
 def _last_bot_text(turn: Turn) -> str:
-    """What the assistant said before this message."""
+    """The passage the assistant answered with just before this message, if it did."""
     seen_user = False
     for event in reversed(turn.state.events):
         if event.get("event") == "user":
@@ -197,7 +199,9 @@ def _last_bot_text(turn: Turn) -> str:
                 return ""
             seen_user = True
         elif event.get("event") == "bot" and seen_user and event.get("text"):
-            return str(event["text"])
+            custom = (event.get("data") or {}).get("custom") or {}
+            if custom.get("passage") is not None:
+                return str(event["text"])
     return ""
 
 

@@ -28,7 +28,7 @@ _WORD = re.compile(r"#|[a-z0-9]+")
 _STOP_WORDS = frozenset(
     "a about am an and are as at be but by can could did do does for from get got had has have "
     "hello hi how i if im in is it just me my of on or our please so that the there this to was "
-    "we when where which who why will with would you your "
+    "we when which who why will with would you your "
     # question words and fillers: they say a message is a question, not what it is about
     "what whats s t d ll m re ve don doesn didn isn wasn won cant also again ok okay yes really "
     "guy guys sir maam mine one some any need want know tell good great fine thanks thank hello hi".split()

@@ -43,3 +43,17 @@ def find_in_text(text: str) -> str | None:
         if candidate and (match.group(0).upper().startswith("MFA") or any(c.isdigit() for c in candidate[4:])):
             return candidate
     return None
+
+
+# A reference in another shape (the Contact Center's own e-mail, a typo'd prefix): looked up as
+# typed, so the answer is "not found" rather than "that is not a tracking number".
+_OTHER_REFERENCE = re.compile(r"\b([A-Z]{2,6}[-\s#]?\d[\dA-Z-]{3,}|\d{6,})\b", re.I)
+
+
+def reference_in_text(text: str) -> str | None:
+    """Our tracking number in a sentence, else any other reference-like token, upper-cased."""
+    found = find_in_text(text)
+    if found:
+        return found
+    match = _OTHER_REFERENCE.search(text or "")
+    return re.sub(r"\s+", "-", match.group(1).upper()) if match else None

@@ -19,9 +19,11 @@ from bot.dialogue.responses import BotMessage
 from bot.dialogue.turn import FALLBACKS, TOPIC, TOPIC_PASSAGE, Turn
 from bot.knowledge.articles import PassageHit
 from bot.knowledge.passages import Passage
+from bot.knowledge.search import tokenize
 
-# How much of the assistant's last message a "that"/"it" question borrows words from.
-_REFERENCE_CHARS = 240
+# A "that"/"it" question with at most this many words of its own borrows words from the
+# previous turn (the user's message, and up to this much of the assistant's passage answer).
+_REFERENCE_WORDS, _REFERENCE_CHARS = 2, 240
 # Intents that say something about the conversation itself; never a question about a topic.
 _SOCIAL = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"})
 
@@ -85,7 +87,10 @@ class AnswersMixin(EngineBase):
             return False  # "what about E05?" names its own topic: the rules answer it
         if self.repair.is_continuation(text) and self.repair.is_fragment(text):
             return self._next_passage(turn, str(topic))
-        about_topic = self.repair.refers_back(text) or self.repair.is_fragment(text)
+        # Words pointing back, a fragment, or a kind of question the KB answers ("still not working",
+        # "I don't remember them") make a message about the topic even when it is no question.
+        about_topic = self.repair.refers_back(text) or self.repair.is_fragment(text) \
+            or any(pattern.search(text) for pattern, _ in self._expansions)
         if not (self.repair.is_question(text) or about_topic):
             return False
         uncertain = self._is_uncertain(turn) or turn.confidence < self._knowledge("confident_intent")
@@ -105,9 +110,9 @@ class AnswersMixin(EngineBase):
         """The best passage for the message, topic first; with ``honest`` and nothing good enough,
         say the job aid does not cover it (and offer a person) instead of guessing."""
         query = self._expanded(turn.text)
-        if self.repair.refers_back(turn.text):
-            # "where do I find that?": "that" is in what the assistant just said.
-            query = f"{query} {_last_bot_text(turn)[:_REFERENCE_CHARS]}"
+        if self.repair.refers_back(turn.text) and len(tokenize(turn.text)) <= _REFERENCE_WORDS:
+            # "what are those for?": "those" is in what was just said, by the user or the assistant.
+            query = f"{query} {_last_user_text(turn)} {_last_bot_text(turn)[:_REFERENCE_CHARS]}"
         hits = self.kb.passages(query, topics=topics, limit=8)
         best = _best(hits, topic_min=self._knowledge("topic_min_score"),
                      any_min=min_score if min_score is not None else self._knowledge("min_score"),
@@ -188,6 +193,12 @@ class AnswersMixin(EngineBase):
         message.buttons = buttons + message.buttons
         self._say(turn, message)
         return True
+
+
+def _last_user_text(turn: Turn) -> str:
+    """The user's message before this one."""
+    users = [e for e in turn.state.events if e.get("event") == "user"]
+    return str(users[-2].get("text") or "") if len(users) > 1 else ""
 
 
 def _last_bot_text(turn: Turn) -> str:

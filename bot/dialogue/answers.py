@@ -112,7 +112,7 @@ class AnswersMixin(EngineBase):
         query = self._expanded(turn.text)
         if self.repair.refers_back(turn.text) and len(tokenize(turn.text)) <= _REFERENCE_WORDS:
             # "what are those for?": "those" is in what was just said, by the user or the assistant.
-            query = f"{query} {_last_user_text(turn)} {_last_bot_text(turn)[:_REFERENCE_CHARS]}"
+            query = f"{query} {_last_user_text(turn)} {_last_bot_text(turn, answers_only=not turn.state.active_loop)}"
         hits = self.kb.passages(query, topics=topics, limit=8)
         best = _best(hits, topic_min=self._knowledge("topic_min_score"),
                      any_min=min_score if min_score is not None else self._knowledge("min_score"),
@@ -201,8 +201,9 @@ def _last_user_text(turn: Turn) -> str:
     return str(users[-2].get("text") or "") if len(users) > 1 else ""
 
 
-def _last_bot_text(turn: Turn) -> str:
-    """The passage the assistant answered with just before this message, if it did."""
+def _last_bot_text(turn: Turn, *, answers_only: bool = True) -> str:
+    """What the assistant said just before this message: only a passage answer, unless a form
+    is asking (then its question is what "that" points at: "where do I find that?")."""
     seen_user = False
     for event in reversed(turn.state.events):
         if event.get("event") == "user":
@@ -211,8 +212,8 @@ def _last_bot_text(turn: Turn) -> str:
             seen_user = True
         elif event.get("event") == "bot" and seen_user and event.get("text"):
             custom = (event.get("data") or {}).get("custom") or {}
-            if custom.get("passage") is not None:
-                return str(event["text"])
+            if custom.get("passage") is not None or not answers_only:
+                return str(event["text"])[:_REFERENCE_CHARS]
     return ""
 
 

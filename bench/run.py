@@ -146,7 +146,7 @@ def measure_training(*, runs: int, model_out: Path) -> dict[str, Any]:
         "nlu_training_seconds_median": round(statistics.median(times), 3),
         "nlu_training_runs_seconds": [round(t, 3) for t in times],
         "nlu_intents": len(model.intents.labels),
-        "nlu_features": len(model.featurizer.vocabulary),
+        "nlu_features": model.features.size,
     }
 
 

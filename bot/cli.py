@@ -128,7 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     model.save(out)
     print(json.dumps({"model": str(out), "seconds": round(time.perf_counter() - started, 3),
                       "intents": len(model.intents.labels),
-                      "features": len(model.featurizer.vocabulary)}))
+                      "features": model.features.size}))
     return 0
 
 

@@ -115,17 +115,16 @@ def test_annotations_keep_offsets() -> None:
 
 
 def test_training_twice_gives_the_same_model_file(tmp_path: Path) -> None:
-    small = dataclasses.replace(SETTINGS.nlu, epochs=5)
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    train(DATA, small, digest="x").save(first)
-    train(DATA, small, digest="x").save(second)
+    train(DATA, SETTINGS.nlu, digest="x").save(first)
+    train(DATA, SETTINGS.nlu, digest="x").save(second)
     assert first.read_bytes() == second.read_bytes()
 
 
 def test_a_missing_or_stale_model_is_trained_at_start(tmp_path: Path) -> None:
     data = tmp_path / "nlu.yml"
     data.write_text(SETTINGS.nlu.training_data.read_text(encoding="utf-8"), encoding="utf-8")
-    settings = dataclasses.replace(SETTINGS.nlu, training_data=data, model_path=tmp_path / "m.json", epochs=5)
+    settings = dataclasses.replace(SETTINGS.nlu, training_data=data, model_path=tmp_path / "m.json")
     model, _ = load_or_train(settings)
     assert settings.model_path.exists()
     data.write_text(data.read_text(encoding="utf-8") + "\n", encoding="utf-8")

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from bot.nlu.entities import CANONICAL, EntityExtractor
-from bot.nlu.featurizer import featurize
 from bot.nlu.model import NLUModel
 from bot.nlu.training_data import TrainingData
 
@@ -29,7 +28,7 @@ class Interpreter:
         if payload:
             return self._parse_payload(text.strip(), payload)
         entities = self.extractor.extract(text)
-        indices, values = featurize(self.model.featurizer, text, entities)
+        indices, values = self.model.row(text, entities)
         ranking = self.model.intents.rank(indices, values)
         intent, confidence = ranking[0]
         found = [e.as_dict() for e in entities]
@@ -42,7 +41,7 @@ class Interpreter:
             value, p = self.model.call_failures.rank(indices, values)[0]
             if intent == "call_problem" and p >= _CALL_FAILURE_MIN_CONFIDENCE:
                 found.append({"entity": "call_failure", "value": value, "start": 0, "end": len(text),
-                              "extractor": "SoftmaxCallFailureClassifier", "confidence": round(p, 4)})
+                              "extractor": "LogisticRegressionCallFailure", "confidence": round(p, 4)})
         return {
             "text": text,
             "intent": {"name": intent, "confidence": round(confidence, 4)},

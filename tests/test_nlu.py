@@ -50,6 +50,12 @@ def extractor() -> EntityExtractor:
         ("npi 1234567893", "npi", "1234567893"),
         ("status of mfa-7k4p-9qxd-2mwa", "tracking_number", "MFA-7K4P-9QXD-2MWA"),
         ("set up the microsoft authenticator", "mfa_method", "app"),
+        # where an out-of-scope request belongs (issue 17)
+        ("I forgot my NCID password", "off_topic", "ncid_account"),
+        ("locked out of my ncid after three tries", "off_topic", "ncid_account"),
+        ("why was my claim denied", "off_topic", "claims"),
+        ("prior auth for an mri", "off_topic", "prior_approval"),
+        ("when is the next checkwrite", "off_topic", "payments"),
     ],
 )
 def test_entities_survive_how_people_type(extractor: EntityExtractor, text: str, entity: str, value: str) -> None:
@@ -84,6 +90,9 @@ def test_npi_check_digit_follows_the_luhn_rule_with_prefix_80840() -> None:
         ("phone rang but I didn't press anything", "call_problem"),
         ("how do I set up the authenticator app", "enroll_app"),
         ("what's the weather in Raleigh", "out_of_scope"),
+        ("can you reset my ncid password", "out_of_scope"),
+        ("my ncid account is locked out", "out_of_scope"),
+        ("i can't log in, the mfa part never finishes", "login_help"),
     ],
 )
 def test_intents_of_plain_descriptions(interpreter: Interpreter, text: str, intent: str) -> None:
@@ -130,6 +139,11 @@ def test_a_missing_or_stale_model_is_trained_at_start(tmp_path: Path) -> None:
     data.write_text(data.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     retrained, _ = load_or_train(settings)
     assert retrained.data_digest != model.data_digest
+
+
+def test_an_area_word_does_not_hide_an_mfa_entity(extractor: EntityExtractor) -> None:
+    found = {(e.entity, e.value) for e in extractor.extract("my bank uses google authenticator")}
+    assert ("mfa_method", "app") in found
 
 
 def test_every_design_intent_is_trained(nlu_model_path: Path) -> None:

@@ -24,12 +24,17 @@ CANONICAL: dict[str, frozenset[str]] = {
         {"hash_not_pressed", "no_input_timeout", "call_disconnected", "no_call_received"}
     ),
     "mfa_method": frozenset({"phone", "app"}),
+    # Where an out-of-scope request belongs; the out_of_scope rules route by it.
+    "off_topic": frozenset({"ncid_account", "provider_enrollment", "claims", "eligibility",
+                            "prior_approval", "payments", "other_system"}),
 }
 ENTITY_TYPES = ("error_code", "call_failure", "mfa_method", "phone_number", "email", "npi",
                 "tracking_number")
 # Single words too generic to mean a method on their own ("the call hung up").
 _AMBIGUOUS_METHOD_WORDS = frozenset({"call", "calls", "phone", "phones", "app", "apps", "cell"})
 # Priority when two candidates overlap: the more specific shape wins.
+# off_topic is a separate layer: it never hides (or is hidden by) another entity.
+_SEPARATE_LAYERS = frozenset({"off_topic"})
 _PRIORITY = {"tracking_number": 6, "email": 5, "npi": 4, "phone_number": 3, "error_code": 2,
              "call_failure": 1, "mfa_method": 0}
 
@@ -164,7 +169,9 @@ class EntityExtractor:
                 entity, value = self._phrases[phrase]
                 candidates.append(Entity(entity, value, m.start(), m.end(), "PhraseEntityExtractor"))
         candidates.extend(self._phones(text))
-        return _resolve_overlaps(candidates)
+        main = _resolve_overlaps([c for c in candidates if c.entity not in _SEPARATE_LAYERS])
+        extra = _resolve_overlaps([c for c in candidates if c.entity in _SEPARATE_LAYERS])
+        return sorted(main + extra, key=lambda e: (e.start, e.entity))
 
     @staticmethod
     def _phones(text: str) -> list[Entity]:

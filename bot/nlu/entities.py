@@ -46,6 +46,10 @@ _DEFAULT_REGEXES = {
 }
 
 
+# Where a phrase may begin: a character with no word character before it.
+_WORD_STARTS = re.compile(r"(?<!\w)\S")
+
+
 @dataclass(frozen=True)
 class Entity:
     entity: str
@@ -142,12 +146,17 @@ class EntityExtractor:
             if p and not (ev[0] == "mfa_method" and p in _AMBIGUOUS_METHOD_WORDS)
             and not re.fullmatch(r"e?\s*[-_#:.]?\s*0?\s*[56]", p)  # bare codes: the regex handles them
         }
+        # One alternation per first character, tried only where a word starts: a single
+        # alternation of every phrase cost 0.5 ms a message, this costs a few microseconds.
         ordered = sorted(self._phrases, key=len, reverse=True)
-        self._phrase_re = (
-            re.compile("|".join(f"(?<!\\w)({_phrase_pattern(p)})(?!\\w)" for p in ordered), re.IGNORECASE)
-            if ordered else None
-        )
-        self._phrase_order = ordered
+        buckets: dict[str, list[str]] = {}
+        for phrase in ordered:
+            buckets.setdefault(phrase[0].lower(), []).append(phrase)
+        self._phrase_buckets = {
+            first: (re.compile("|".join(f"({_phrase_pattern(p)})(?!\\w)" for p in phrases), re.IGNORECASE),
+                    phrases)
+            for first, phrases in buckets.items()
+        }
         regexes = {**_DEFAULT_REGEXES, **{k: v for k, v in data.regexes.items() if k in _NORMALISERS}}
         self._regexes = {
             name: [re.compile(p, re.IGNORECASE if name != "npi" else 0) for p in patterns]
@@ -163,15 +172,28 @@ class EntityExtractor:
                     value = normalise(m.group(0))
                     if value:
                         candidates.append(Entity(name, value, m.start(), m.end(), "RegexEntityExtractor"))
-        if self._phrase_re is not None:
-            for m in self._phrase_re.finditer(text):
-                phrase = self._phrase_order[m.lastindex - 1] if m.lastindex else ""
-                entity, value = self._phrases[phrase]
-                candidates.append(Entity(entity, value, m.start(), m.end(), "PhraseEntityExtractor"))
+        candidates.extend(self._phrase_matches(text))
         candidates.extend(self._phones(text))
         main = _resolve_overlaps([c for c in candidates if c.entity not in _SEPARATE_LAYERS])
         extra = _resolve_overlaps([c for c in candidates if c.entity in _SEPARATE_LAYERS])
         return sorted(main + extra, key=lambda e: (e.start, e.entity))
+
+    def _phrase_matches(self, text: str) -> list[Entity]:
+        found = []
+        pos = 0
+        for start in _WORD_STARTS.finditer(text):
+            i = start.start()
+            if i < pos:
+                continue
+            bucket = self._phrase_buckets.get(text[i].lower())
+            if bucket is None:
+                continue
+            m = bucket[0].match(text, i)
+            if m and m.lastindex:
+                entity, value = self._phrases[bucket[1][m.lastindex - 1]]
+                found.append(Entity(entity, value, m.start(), m.end(), "PhraseEntityExtractor"))
+                pos = m.end()
+        return found
 
     @staticmethod
     def _phones(text: str) -> list[Entity]:

@@ -50,6 +50,30 @@ def extractor() -> EntityExtractor:
         ("npi 1234567893", "npi", "1234567893"),
         ("status of mfa-7k4p-9qxd-2mwa", "tracking_number", "MFA-7K4P-9QXD-2MWA"),
         ("set up the microsoft authenticator", "mfa_method", "app"),
+        # issue 17: tracking numbers as typed, with or without our prefix, after a label
+        ("ticket MFA 7K4P 9QXD 2MWA", "tracking_number", "MFA-7K4P-9QXD-2MWA"),
+        ("is 7k4p-9qxd-2mwa done yet", "tracking_number", "7K4P-9QXD-2MWA"),
+        ("my tracking number is 5521-077-4410", "tracking_number", "5521-077-4410"),
+        ("case # ab-20931 any news", "tracking_number", "AB-20931"),
+        ("reference: NCT7781234", "tracking_number", "NCT7781234"),
+        ("confirmation number 2025-0612-77", "tracking_number", "2025-0612-77"),
+        # the method however it is named
+        ("i'd like to use the app", "mfa_method", "app"),
+        ("set it up on the microsoft app", "mfa_method", "app"),
+        ("registering by phone", "mfa_method", "phone"),
+        ("can we do it with the landline", "mfa_method", "phone"),
+        ("the call option please", "mfa_method", "phone"),
+        ("the confirmation call never came", "mfa_method", "phone"),
+        ("what does call me now to authenticate do", "mfa_method", "phone"),
+        # mangled codes and plain-word failures
+        ("error code 05 again", "error_code", "E05"),
+        ("got error 6", "error_code", "E06"),
+        ("I pressed 0 by mistake", "call_failure", "hash_not_pressed"),
+        ("the kid mashed the buttons", "call_failure", "hash_not_pressed"),
+        ("the call keeps dropping", "call_failure", "call_disconnected"),
+        # an NPI the user calls one, even with a wrong check digit (the form says so later)
+        ("NPI is 1234567890", "npi", "1234567890"),
+        ("provider id: 1245319599", "npi", "1245319599"),
         # where an out-of-scope request belongs (issue 17)
         ("I forgot my NCID password", "off_topic", "ncid_account"),
         ("locked out of my ncid after three tries", "off_topic", "ncid_account"),
@@ -66,10 +90,16 @@ def test_entities_survive_how_people_type(extractor: EntityExtractor, text: str,
 @pytest.mark.parametrize(
     ("text", "entity"),
     [
-        ("npi 1234567890", "npi"),                 # wrong check digit
+        ("it's 1234567890", "npi"),                # unlabelled, and a wrong check digit
         ("page 5 of the guide", "error_code"),
         ("the call hung up", "mfa_method"),        # "call" alone is not a method choice
         ("call 555-1234", "phone_number"),         # no area code
+        ("how do i finish mfa registration", "tracking_number"),  # twelve letters after MFA
+        ("how long does the mfa step take when logging in", "tracking_number"),
+        ("i opened a case 3 days ago", "tracking_number"),
+        ("scan the barcode with my phone", "mfa_method"),
+        ("is it in the app store", "mfa_method"),
+        ("NPI is 1234567890", "phone_number"),     # labelled an NPI, so not a phone
     ],
 )
 def test_lookalikes_are_not_entities(extractor: EntityExtractor, text: str, entity: str) -> None:
@@ -97,6 +127,12 @@ def test_npi_check_digit_follows_the_luhn_rule_with_prefix_80840() -> None:
 )
 def test_intents_of_plain_descriptions(interpreter: Interpreter, text: str, intent: str) -> None:
     assert interpreter.parse(text)["intent"]["name"] == intent
+
+
+def test_an_activation_code_that_timed_out_is_no_call_failure(interpreter: Interpreter) -> None:
+    parsed = interpreter.parse("my activation code timed out, can i get a new one")
+    assert parsed["intent"]["name"] == "new_activation_code"
+    assert "call_failure" not in {e["entity"] for e in parsed["entities"]}
 
 
 def test_plain_words_for_a_call_failure_get_a_value(interpreter: Interpreter) -> None:

@@ -15,6 +15,8 @@ _PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w-]*)(?P<entities>\{.*\})?$", re
 # Intents a call-failure value makes sense for; elsewhere the head is not consulted.
 _CALL_FAILURE_INTENTS = frozenset({"call_problem", "report_error"})
 _CALL_FAILURE_MIN_CONFIDENCE = 0.55
+# "It timed out" about an activation code, or "my carrier drops calls", is no MFA call failure.
+_NO_CALL_FAILURE_INTENTS = frozenset({"new_activation_code", "out_of_scope"})
 
 
 class Interpreter:
@@ -31,7 +33,8 @@ class Interpreter:
         indices, values = self.model.row(text, entities)
         ranking = self.model.intents.rank(indices, values)
         intent, confidence = ranking[0]
-        found = [e.as_dict() for e in entities]
+        found = [e.as_dict() for e in entities
+                 if not (e.entity == "call_failure" and intent in _NO_CALL_FAILURE_INTENTS)]
         if (
             intent in _CALL_FAILURE_INTENTS
             and self.model.call_failures is not None

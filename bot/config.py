@@ -25,12 +25,10 @@ class NLUSettings:
     model_path: Path
     fallback_threshold: float = 0.45
     ambiguity_threshold: float = 0.08
-    epochs: int = 40
-    learning_rate: float = 0.2
-    l2: float = 1e-5
+    # Rasa-style components, in order: each a mapping with `name` and its options
+    # (bot/nlu/pipeline.py reads them; an empty pipeline means its defaults).
+    pipeline: tuple[dict[str, Any], ...] = ()
     seed: int = 42
-    word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (2, 4)
 
 
 @dataclass(frozen=True)
@@ -118,9 +116,9 @@ class Settings:
         server, database, nlu, dialogue = (
             section("server"), section("database"), section("nlu"), section("dialogue")
         )
-        pipeline = {step.get("name"): step for step in nlu.get("pipeline") or [] if isinstance(step, dict)}
-        featurizer = pipeline.get("TfidfFeaturizer", {})
-        classifier = pipeline.get("SoftmaxClassifier", {})
+        pipeline = nlu.get("pipeline") or []
+        if not isinstance(pipeline, list) or not all(isinstance(s, dict) and s.get("name") for s in pipeline):
+            raise ConfigError("config 'nlu.pipeline' must be a list of mappings with a 'name'")
         cc = section("call_center")
         hours = cc.get("hours") or {}
 
@@ -145,12 +143,8 @@ class Settings:
                     ),
                     fallback_threshold=float(nlu.get("fallback_threshold", 0.45)),
                     ambiguity_threshold=float(nlu.get("ambiguity_threshold", 0.08)),
-                    epochs=int(classifier.get("epochs", 40)),
-                    learning_rate=float(classifier.get("learning_rate", 0.2)),
-                    l2=float(classifier.get("l2", 1e-5)),
-                    seed=int(classifier.get("seed", 42)),
-                    word_ngrams=tuple(featurizer.get("word_ngrams", (1, 2))),
-                    char_ngrams=tuple(featurizer.get("char_ngrams", (2, 4))),
+                    pipeline=tuple(dict(step) for step in pipeline),
+                    seed=int(nlu.get("seed", 42)),
                 ),
                 dialogue=DialogueSettings(
                     flows=path_of(dialogue.get("flows", "data/flows"), "dialogue.flows"),

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.nlu.dev_set import DevExample, score_dev_set
 from bot.nlu.evaluation import (
     Confusion,
     Prediction,
@@ -118,12 +119,67 @@ def test_entities_outside_the_scored_set_are_ignored() -> None:
     assert score_entities(gold=[[("colour", "red")]], predicted=[[("colour", "blue")]]) == {}
 
 
+# A dev set in the public set's format, written here (the public one is never copied).
+DEV_SET = """
+examples:
+  - text: "ugh, E-06 again when I sign in"
+    intent: report_error
+    entities: {error_code: E06}
+  - text: "please reset my NCID password, it's locked"
+    intent: out_of_scope
+  - text: "where's my ticket MFA-3Q7R-8ZT2-K4DW"
+    intent: ticket_status
+    entities: {tracking_number: MFA-3Q7R-8ZT2-K4DW}
+  - text: "I'd rather use the phone call option"
+    intent: enroll_phone
+    entities: {mfa_method: phone}
+    optional_entities: {phone_number: "8006886696"}
+"""
+
+
+def test_dev_set_scoring_follows_the_public_runner() -> None:
+    examples = [
+        DevExample("a", "greet", frozenset({("npi", "1234567893")}), frozenset()),
+        DevExample("b", "out_of_scope", frozenset({("mfa_method", "app")}), frozenset({("phone_number", "9195550100")})),
+        DevExample("c", "out_of_scope", frozenset(), frozenset()),
+    ]
+    parses = [
+        {"intent": {"name": "greet", "confidence": 0.9}, "entities": [
+            {"entity": "npi", "value": "1234567893"}, {"entity": "email", "value": "x@y.org"}]},
+        {"intent": {"name": "out_of_scope", "confidence": 0.8}, "entities": [
+            {"entity": "mfa_method", "value": "phone"}, {"entity": "phone_number", "value": "+19195550100"}]},
+        {"intent": {"name": "greet", "confidence": 0.4}, "entities": [{"entity": "off_topic", "value": "claims"}]},
+    ]
+
+    score = score_dev_set(examples, parses)
+
+    # npi hit; the email is no false alarm (no email annotated there); the optional phone is
+    # neither; mfa_method: app missed and phone a false alarm (the type is annotated there).
+    assert (score.accuracy, score.out_of_scope_found, score.out_of_scope_total) == (pytest.approx(2 / 3), 1, 2)
+    assert score.entity_counts == {"npi": {"tp": 1}, "mfa_method": {"fn": 1, "fp": 1}}
+    assert (score.entity_precision, score.entity_recall, score.entity_f1) == (0.5, 0.5, 0.5)
+
+
 def test_nlu_test_on_real_data_writes_reports_and_meets_the_bars(tmp_path: Path) -> None:
-    summary = run_nlu_test(Settings.load(env={}), holdout_path=HOLDOUT, out_dir=tmp_path, folds=3)
+    dev_set = tmp_path / "dev.yml"
+    dev_set.write_text(DEV_SET, encoding="utf-8")
+    summary = run_nlu_test(Settings.load(env={}), holdout_path=HOLDOUT, out_dir=tmp_path, folds=3,
+                           dev_set_path=dev_set)
 
     report = json.loads((tmp_path / "nlu_report.json").read_text(encoding="utf-8"))
     assert report["summary"] == summary
     assert (tmp_path / "nlu_report.md").read_text(encoding="utf-8").startswith("# NLU test report")
     assert summary["holdout_accuracy"] >= 0.95
-    assert summary["out_of_scope_recall"] >= 0.90
+    assert summary["out_of_scope_recall"] >= 0.95
     assert summary["passed"] is True
+    assert summary["dev_set"]["accuracy"] == 1.0 and summary["dev_set"]["entity_f1"] == 1.0
+    assert report["dev_set"]["examples"] == 4
+    assert "## Public dev set (measured, never trained on)" in (tmp_path / "nlu_report.md").read_text(encoding="utf-8")
+
+
+def test_nlu_test_skips_a_missing_dev_set_cleanly(tmp_path: Path) -> None:
+    summary = run_nlu_test(Settings.load(env={}), holdout_path=HOLDOUT, out_dir=tmp_path, folds=2,
+                           dev_set_path=tmp_path / "absent.yml")
+
+    assert summary["dev_set"] == {"skipped": f"not found: {tmp_path / 'absent.yml'}"}
+    assert "Public dev set: not found" in (tmp_path / "nlu_report.md").read_text(encoding="utf-8")

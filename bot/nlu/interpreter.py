@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from bot.nlu.entities import CANONICAL, EntityExtractor
-from bot.nlu.featurizer import featurize
 from bot.nlu.model import NLUModel
 from bot.nlu.training_data import TrainingData
 
@@ -16,6 +15,8 @@ _PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w-]*)(?P<entities>\{.*\})?$", re
 # Intents a call-failure value makes sense for; elsewhere the head is not consulted.
 _CALL_FAILURE_INTENTS = frozenset({"call_problem", "report_error"})
 _CALL_FAILURE_MIN_CONFIDENCE = 0.55
+# "It timed out" about an activation code, or "my carrier drops calls", is no MFA call failure.
+_NO_CALL_FAILURE_INTENTS = frozenset({"new_activation_code", "out_of_scope"})
 
 
 class Interpreter:
@@ -29,10 +30,11 @@ class Interpreter:
         if payload:
             return self._parse_payload(text.strip(), payload)
         entities = self.extractor.extract(text)
-        indices, values = featurize(self.model.featurizer, text, entities)
+        indices, values = self.model.row(text, entities)
         ranking = self.model.intents.rank(indices, values)
         intent, confidence = ranking[0]
-        found = [e.as_dict() for e in entities]
+        found = [e.as_dict() for e in entities
+                 if not (e.entity == "call_failure" and intent in _NO_CALL_FAILURE_INTENTS)]
         if (
             intent in _CALL_FAILURE_INTENTS
             and self.model.call_failures is not None
@@ -42,7 +44,7 @@ class Interpreter:
             value, p = self.model.call_failures.rank(indices, values)[0]
             if intent == "call_problem" and p >= _CALL_FAILURE_MIN_CONFIDENCE:
                 found.append({"entity": "call_failure", "value": value, "start": 0, "end": len(text),
-                              "extractor": "SoftmaxCallFailureClassifier", "confidence": round(p, 4)})
+                              "extractor": "LogisticRegressionCallFailure", "confidence": round(p, 4)})
         return {
             "text": text,
             "intent": {"name": intent, "confidence": round(confidence, 4)},

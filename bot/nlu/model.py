@@ -1,4 +1,9 @@
-"""Training and the model file: one JSON document, byte-for-byte reproducible."""
+"""Training and the model file: arrays and JSON in one document, never a pickle.
+
+The file holds what the fitted scikit-learn pipeline learnt (vocabularies, idf, the
+linear models' coefficients) as JSON lists and base64 little-endian arrays, so loading it
+runs no code from disk and needs no scikit-learn. Same data, same file, byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -7,56 +12,70 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bot.config import NLUSettings
 from bot.errors import ConfigError
-from bot.nlu.classifier import SparseRows, predict_proba, train_softmax
-from bot.nlu.entities import ENTITY_TYPES as CANONICAL_ENTITY_TYPES
-from bot.nlu.entities import EntityExtractor
-from bot.nlu.featurizer import TfidfFeaturizer, featurize, normalise
+from bot.nlu.entities import Entity, EntityExtractor
+from bot.nlu.features import prepare
+from bot.nlu.pipeline import parse_pipeline
 from bot.nlu.training_data import TrainingData, load_training_data
+from bot.nlu.vectors import Features, FittedTfidf, LinearHead
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
-@dataclass
-class Head:
-    """One softmax head: intents, or the call_failure value of a call_problem message."""
+def _pack(array: np.ndarray, dtype: str) -> dict[str, Any]:
+    data = np.ascontiguousarray(array, dtype=dtype)
+    return {"dtype": dtype, "shape": list(data.shape), "data": base64.b64encode(data.tobytes()).decode()}
 
-    labels: list[str]
-    weights: np.ndarray
 
-    def rank(self, indices: list[int], values: list[float]) -> list[tuple[str, float]]:
-        probs = predict_proba(self.weights, indices, values)
-        order = np.argsort(-probs, kind="stable")
-        return [(self.labels[i], float(probs[i])) for i in order]
+def _unpack(doc: dict[str, Any]) -> np.ndarray:
+    dtype = str(doc["dtype"])
+    if dtype not in ("<f4", "<f8"):
+        raise ConfigError(f"NLU model array of type {dtype!r}")
+    shape = tuple(int(x) for x in doc["shape"])
+    return np.frombuffer(base64.b64decode(str(doc["data"])), dtype=dtype).reshape(shape)
+
+
+def _pack_head(head: LinearHead | None) -> dict[str, Any] | None:
+    if head is None:
+        return None
+    return {"labels": head.labels, "weights": _pack(head.weights, "<f4"),
+            "intercept": _pack(head.intercept, "<f8")}
+
+
+def _unpack_head(doc: dict[str, Any] | None) -> LinearHead | None:
+    if doc is None:
+        return None
+    return LinearHead(labels=[str(x) for x in doc["labels"]], weights=_unpack(doc["weights"]),
+                      intercept=_unpack(doc["intercept"]))
 
 
 @dataclass
 class NLUModel:
-    featurizer: TfidfFeaturizer
-    intents: Head
-    call_failures: Head | None
+    features: Features
+    intents: LinearHead
+    call_failures: LinearHead | None
     data_digest: str
 
-    def save(self, path: Path) -> None:
-        def pack(head: Head | None) -> dict[str, object] | None:
-            if head is None:
-                return None
-            return {"labels": head.labels, "shape": list(head.weights.shape),
-                    "weights": base64.b64encode(head.weights.astype("<f4").tobytes()).decode()}
+    def row(self, text: str, entities: list[Entity]) -> tuple[np.ndarray, np.ndarray]:
+        prepared = prepare(text, entities)
+        return self.features.row({"text": prepared.text, "entity_types": prepared.entity_types})
 
+    def save(self, path: Path) -> None:
         doc = {
             "format": FORMAT_VERSION,
             "data_digest": self.data_digest,
-            "word_ngrams": list(self.featurizer.word_ngrams),
-            "char_ngrams": list(self.featurizer.char_ngrams),
-            "vocabulary": sorted(self.featurizer.vocabulary, key=self.featurizer.vocabulary.__getitem__),
-            "idf": [round(x, 7) for x in self.featurizer.idf],
-            "intents": pack(self.intents),
-            "call_failures": pack(self.call_failures),
+            "features": [
+                {"column": column, **vectorizer.to_json(),
+                 "idf": None if vectorizer.idf is None else _pack(vectorizer.idf, "<f8")}
+                for column, vectorizer in self.features.parts
+            ],
+            "intents": _pack_head(self.intents),
+            "call_failures": _pack_head(self.call_failures),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -69,61 +88,49 @@ class NLUModel:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read NLU model {path}: {exc}") from exc
-        if doc.get("format") != FORMAT_VERSION:
-            raise ConfigError(f"NLU model {path} has format {doc.get('format')}, expected {FORMAT_VERSION}")
-
-        def unpack(d: dict[str, object] | None) -> Head | None:
-            if d is None:
-                return None
-            raw = base64.b64decode(str(d["weights"]))
-            shape = tuple(int(x) for x in d["shape"])  # type: ignore[attr-defined]
-            return Head(list(d["labels"]), np.frombuffer(raw, dtype="<f4").reshape(shape))  # type: ignore[call-overload]
-
-        featurizer = TfidfFeaturizer(word_ngrams=tuple(doc["word_ngrams"]), char_ngrams=tuple(doc["char_ngrams"]))
-        featurizer.vocabulary = {g: i + 1 for i, g in enumerate(doc["vocabulary"])}
-        featurizer.idf = [float(x) for x in doc["idf"]]
-        intents = unpack(doc["intents"])
-        assert intents is not None
-        return cls(featurizer, intents, unpack(doc["call_failures"]), str(doc["data_digest"]))
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_VERSION:
+            found = doc.get("format") if isinstance(doc, dict) else None
+            raise ConfigError(f"NLU model {path} has format {found}, expected {FORMAT_VERSION}")
+        try:
+            parts = [(str(f["column"]), FittedTfidf.from_json(f, None if f["idf"] is None else _unpack(f["idf"])))
+                     for f in doc["features"]]
+            intents = _unpack_head(doc["intents"])
+            call_failures = _unpack_head(doc["call_failures"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"NLU model {path} is malformed: {exc}") from exc
+        if intents is None:
+            raise ConfigError(f"NLU model {path} has no intent classifier")
+        return cls(Features(parts), intents, call_failures, str(doc["data_digest"]))
 
 
 def data_digest(paths: list[Path], settings: NLUSettings) -> str:
     h = hashlib.sha256()
     for p in paths:
         h.update(p.read_bytes())
-    h.update(repr((settings.word_ngrams, settings.char_ngrams, settings.epochs,
-                   settings.learning_rate, settings.l2, settings.seed, FORMAT_VERSION)).encode())
+    h.update(json.dumps({"pipeline": list(settings.pipeline), "seed": settings.seed,
+                         "format": FORMAT_VERSION}, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 
 def train(data: TrainingData, settings: NLUSettings, *, digest: str = "") -> NLUModel:
+    from bot.nlu import training  # scikit-learn: only when training
+
+    spec = parse_pipeline(settings.pipeline)
     extractor = EntityExtractor(data)
-    featurizer = TfidfFeaturizer(word_ngrams=settings.word_ngrams, char_ngrams=settings.char_ngrams)
-    found = [extractor.extract(e.text) for e in data.examples]
-    featurizer.fit([normalise(e.text, ents) for e, ents in zip(data.examples, found)],
-                   entity_types=CANONICAL_ENTITY_TYPES)
-    n_features = len(featurizer.vocabulary) + 1
-    rows = [featurize(featurizer, e.text, ents) for e, ents in zip(data.examples, found)]
-
-    def fit_head(selected: list[int], labels: list[str]) -> Head:
-        names = sorted(set(labels))
-        y = np.array([names.index(label) for label in labels], dtype=np.int64)
-        weights = train_softmax(
-            SparseRows.from_rows([rows[i] for i in selected]), y,
-            n_features=n_features, n_classes=len(names), epochs=settings.epochs,
-            learning_rate=settings.learning_rate, l2=settings.l2, seed=settings.seed,
-        )
-        return Head(names, weights)
-
-    intents = fit_head(list(range(len(rows))), [e.intent for e in data.examples])
-    failure_idx, failure_labels = [], []
-    for i, example in enumerate(data.examples):
-        values = {s.value for s in example.entities if s.entity == "call_failure"}
-        if len(values) == 1:
-            failure_idx.append(i)
-            failure_labels.append(values.pop())
-    call_failures = fit_head(failure_idx, failure_labels) if len(set(failure_labels)) > 1 else None
-    return NLUModel(featurizer, intents, call_failures, digest)
+    prepared = [prepare(e.text, extractor.extract(e.text)) for e in data.examples]
+    pipeline = training.fit(spec, prepared, [e.intent for e in data.examples], seed=settings.seed)
+    call_failures = None
+    if spec.call_failure_classifier:
+        selected, labels = [], []
+        for i, example in enumerate(data.examples):
+            values = {s.value for s in example.entities if s.entity == "call_failure"}
+            if len(values) == 1:
+                selected.append(prepared[i])
+                labels.append(values.pop())
+        if len(set(labels)) > 1:
+            call_failures = training.fit_head(pipeline, selected, labels, spec=spec, seed=settings.seed)
+    return NLUModel(training.export_features(pipeline), training.export_classifier(pipeline),
+                    call_failures, digest)
 
 
 def train_from_files(settings: NLUSettings) -> NLUModel:
@@ -136,8 +143,11 @@ def load_or_train(settings: NLUSettings) -> tuple[NLUModel, TrainingData]:
     data = load_training_data(settings.training_data)
     digest = data_digest([settings.training_data], settings)
     if settings.model_path.exists():
-        model = NLUModel.load(settings.model_path)
-        if model.data_digest == digest:
+        try:
+            model = NLUModel.load(settings.model_path)
+        except ConfigError:
+            model = None  # an older format: trained again below
+        if model is not None and model.data_digest == digest:
             return model, data
     model = train(data, settings, digest=digest)
     model.save(settings.model_path)

@@ -16,7 +16,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.services.container import Services
-from bot.tickets import tracking
+from bot import tracking_numbers as tracking
 from bot.tickets.diagnosis import build_diagnosis, load_patterns
 from bot.tickets.service import TicketForm
 from bot.tickets.validation import (

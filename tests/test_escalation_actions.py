@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalation import build_escalation_actions
 from bot.services.container import Services
-from bot.tickets import tracking
+from bot import tracking_numbers as tracking
 from tests.fakes import make_services
 from tests.fakes.clock import FixedClock
 

@@ -18,7 +18,8 @@ from bot.nlu.interpreter import Interpreter
 from bot.nlu.model import NLUModel
 from bot.nlu.training_data import load_training_data
 from bot.privacy import phi
-from bot.tickets import tracking, validation
+from bot import tracking_numbers as tracking
+from bot.tickets import validation
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

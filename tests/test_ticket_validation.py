@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tickets import tracking
+from bot import tracking_numbers as tracking
 from bot.tickets.validation import (
     SUBJECTS, extract_fields, field_named, match_subject, validate_email_address,
     validate_extension, validate_message, validate_name, validate_npi, validate_phone,

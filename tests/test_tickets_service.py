@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.services.container import Services
 from bot.storage.db import session_scope
 from bot.storage.models import Conversation, ConversationEvent
-from bot.tickets import tracking
+from bot import tracking_numbers as tracking
 from bot.storage.outbox import OutboxEmail
 from bot.tickets.models import Ticket
 from bot.tickets.service import TicketForm, build_transcript, render_acknowledgement

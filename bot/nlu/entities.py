@@ -16,7 +16,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from bot.nlu.training_data import TrainingData
-from bot.tickets import tracking
+from bot import tracking_numbers as tracking
 
 # The canonical values of DESIGN.md's entity contract.
 CANONICAL: dict[str, frozenset[str]] = {

@@ -18,7 +18,7 @@ from bot.privacy.phi import scan
 from bot.services.clock import Clock
 from bot.storage.db import session_scope
 from bot.storage.models import ConversationEvent
-from bot.tickets import tracking
+from bot import tracking_numbers as tracking
 from bot.tickets.models import Ticket, TicketEvent
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Tracking numbers: ``MFA-XXXX-XXXX-XXXX``.
+"""Tracking numbers: ``MFA-XXXX-XXXX-XXXX``. A leaf: tickets issue them, the NLU reads them.
 
 Twelve Crockford base32 characters (0-9, A-Z without I, L, O, U) drawn from
 ``secrets``: 60 random bits, so one number says nothing about any other. Input is

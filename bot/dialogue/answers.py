@@ -112,7 +112,10 @@ class AnswersMixin(EngineBase):
         query = self._expanded(turn.text)
         if self.repair.refers_back(turn.text) and len(tokenize(turn.text)) <= _REFERENCE_WORDS:
             # "what are those for?": "those" is in what was just said, by the user or the assistant.
-            query = f"{query} {_last_user_text(turn)} {_last_bot_text(turn, answers_only=not turn.state.active_loop)}"
+            # In a form, "that" is what the form just asked; elsewhere the user's or the KB's last words.
+            previous = _last_bot_text(turn, answers_only=False) if turn.state.active_loop else \
+                f"{_last_user_text(turn)} {_last_bot_text(turn)}"
+            query = f"{query} {previous}"
         hits = self.kb.passages(query, topics=topics, limit=8)
         best = _best(hits, topic_min=self._knowledge("topic_min_score"),
                      any_min=min_score if min_score is not None else self._knowledge("min_score"),
@@ -136,14 +139,17 @@ class AnswersMixin(EngineBase):
         if following is None:
             self._utter(turn, "utter_kb_end_of_topic", title=self.kb.get(topic).title)
             return True
-        self._say_passage(turn, following, self.kb.get(topic).title)
+        self._say_passage(turn, following, self.kb.get(topic).title, whole_section=False)
         return True
 
-    def _say_passage(self, turn: Turn, passage: Passage, title: str) -> None:
-        message = self._render(turn, "utter_kb_passage", text=passage.text, heading=passage.heading, title=title)
+    def _say_passage(self, turn: Turn, passage: Passage, title: str, *, whole_section: bool = True) -> None:
+        shown = self.kb.section(passage) if whole_section else (passage,)
+        text = "\n".join(p.text for p in shown)
+        message = self._render(turn, "utter_kb_passage", text=text, heading=passage.heading, title=title)
         message.custom = {**(message.custom or {}), "article": passage.article_id, "passage": passage.index}
         self._say(turn, message)
-        self._set_topic(turn, passage.article_id, passage.index)
+        # "and after that?" goes on after the last passage shown
+        self._set_topic(turn, passage.article_id, shown[-1].index)
 
     def _topics(self, turn: Turn) -> list[str]:
         topic = turn.state.slot(TOPIC)

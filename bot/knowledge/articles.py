@@ -26,6 +26,10 @@ TITLE_WEIGHT, SYMPTOM_WEIGHT, BODY_WEIGHT = 3, 2, 1
 # Passages of the conversation's topic are preferred: a follow-up is about what was just said;
 # the topic's own article more than the ones it names as related.
 TOPIC_BOOST, RELATED_BOOST = 2.0, 1.5
+# An answer is the passage's whole section when the section is at most this long.
+SECTION_WORDS = 80
+# "not new", "never got": the negated word is what the user is not asking about.
+_NEGATED = re.compile(r"\b(?:not|never|no longer)\s+(?:a\s+|an\s+|the\s+)?\w+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class KnowledgeBase:
     def passages(self, query: str, *, topics: Sequence[str] = (), limit: int = 3) -> list[PassageHit]:
         """Passages ranked for a question; those of ``topics`` weigh more (the first ``TOPIC_BOOST``
         times, the others ``RELATED_BOOST`` times)."""
+        query = _NEGATED.sub(" ", query)
         scores = self._passage_index.scores(query) + self._embeddings.scores(query)
         boosts = {topic: RELATED_BOOST for topic in topics[1:]} | ({topics[0]: TOPIC_BOOST} if topics else {})
         hits = []
@@ -129,6 +134,13 @@ class KnowledgeBase:
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """Embeddings load in the background; True once they are in use."""
         return wait_until_loaded(timeout)
+
+    def section(self, passage: Passage, *, max_words: int = SECTION_WORDS) -> tuple[Passage, ...]:
+        """The passages under the same heading as ``passage``, when together they are short
+        enough to answer with (a three-step list); else the passage alone."""
+        siblings = tuple(p for p in self.get(passage.article_id).passages if p.heading == passage.heading)
+        words = sum(len(p.text.split()) for p in siblings)
+        return siblings if words <= max_words else (passage,)
 
     def passage_after(self, article_id: str, index: int) -> Passage | None:
         """The passage that follows one: "and after that?"."""

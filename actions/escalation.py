@@ -338,17 +338,25 @@ class ValidateStatusForm(FormValidationAction):
         text, requested = _text(tracker), tracker.get_slot("requested_slot")
         values: dict[str, Any] = {}
         slot_value = str(tracker.get_slot("tracking_number") or "")
-        number = tracking.find_in_text(text) or tracking.normalize(slot_value) or tracking.reference_in_text(
-            slot_value or (text if requested == "tracking_number" else ""))
+        number = tracking.find_in_text(text) or tracking.normalize(slot_value)
         if number:
             values["tracking_number"] = number
-        elif requested == "tracking_number" and text:
-            dispatcher.utter_message(response="utter_status_invalid_tracking_number")
+        elif requested == "tracking_number" or slot_value:
+            other = tracking.reference_in_text(slot_value or text)
+            if other:
+                # Not one of ours (say, a number from another NCTracks channel): say so now.
+                dispatcher.utter_message(response="utter_status_not_ours", number=other)
+                return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("tracking_number", None),
+                        SlotSet("status_email", None)]
+            if text:
+                dispatcher.utter_message(response="utter_status_invalid_tracking_number")
+            values["tracking_number"] = None
         email = re.search(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", text)
         if email and validate_email_address(email.group()).ok:
             values["status_email"] = validate_email_address(email.group()).value
         elif requested == "status_email" and text:
             dispatcher.utter_message(response="utter_ticket_invalid_email", reason="invalid", tries=1)
+            values["status_email"] = None  # the text the form took is no email
         filled = {s: tracker.get_slot(s) for s in ("tracking_number", "status_email")} | values
         missing = next((s for s in ("tracking_number", "status_email") if not filled.get(s)), None)
         return [SlotSet(s, v) for s, v in values.items()] + [SlotSet("requested_slot", missing)]

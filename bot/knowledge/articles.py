@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError, NotFound
-from bot.knowledge.passages import Passage, split_passages
+from bot.knowledge.passages import Passage, plain, split_passages
 from bot.knowledge.render import render
 from bot.knowledge.embeddings import TextEmbeddings, wait_until_loaded
 from bot.knowledge.search import Bm25Index, Document, tokenize
@@ -80,7 +80,7 @@ class KnowledgeBase:
             (2, p.text), (2, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
         # Sentence embeddings find "how long is it good for?" in "expires in 10 minutes", which
         # shares no word with it; they are added to the BM25 score once loaded (in the background).
-        self._embeddings = TextEmbeddings([f"{p.heading}. {p.text}" for p in self._passages])
+        self._embeddings = TextEmbeddings([f"{p.heading}. {plain(p.text)}" for p in self._passages])
 
     @classmethod
     def load(cls, path: Path) -> KnowledgeBase:

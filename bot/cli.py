@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from bot import dev_set as public_dev_set
 from bot.config import PROJECT_ROOT, Settings
 from bot.errors import HelpdeskError
 
@@ -147,6 +148,10 @@ def cmd_test(args: argparse.Namespace) -> int:
         passed &= bool(summary.get("passed"))
     if args.what in ("conversations", "all"):
         passed &= _test_conversations(settings, Path(args.conversations), out)
+        if args.dev_conversations and public_dev_set.available(Path(args.dev_conversations)):
+            # issue 13: the public multi-turn dev set beside our scripts; reported, not a gate
+            # (it is measured, never trained on or tuned to sentence by sentence).
+            print(json.dumps({"dev_set_conversations": public_dev_set.run_conversations(Path(args.dev_conversations))}))
     return 0 if passed else 1
 
 
@@ -235,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     # issue 17: the public dev set, measured beside cross-validation and the holdout when it is
     # there (skipped cleanly when not; --dev-set "" turns it off). Never trained on.
     test.add_argument("--dev-set", default=str(PROJECT_ROOT.parent / "shared/eval/nlu_test.yml"))
+    # issue 13: the public multi-turn scenarios (their own runner, against a server on a free port)
+    test.add_argument("--dev-conversations", default=str(PROJECT_ROOT.parent / "shared/eval"))
     test.add_argument("--out", default=str(PROJECT_ROOT / "reports"))
     test.set_defaults(func=cmd_test)
 

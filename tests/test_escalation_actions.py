@@ -95,13 +95,19 @@ async def test_cancel_inside_the_form_clears_it(actions: dict[str, Action]) -> N
     assert slots_set(events)["npi"] is None
 
 
-async def test_prefill_names_the_error_code_and_what_was_tried(actions: dict[str, Action]) -> None:
-    history = [{"event": "action", "name": "action_test_call"}]
+async def test_prefill_drafts_a_message_naming_the_error_code_and_what_was_tried(actions: dict[str, Action]) -> None:
+    said = "I waited over an hour and I still get E05"
+    history = [{"event": "user", "text": said, "parse_data": {
+        "intent": {"name": "report_error", "confidence": 0.9},
+        "entities": [{"entity": "error_code", "value": "E05", "start": 40, "end": 43}]}}]
     _, events = await run(actions["action_prefill_ticket"], tracker(
-        slots={"error_code": "E05"}, events=history, loop=None))
+        said, slots={"error_code": "E05"}, events=history, loop=None))
     values = slots_set(events)
     assert values["subject"] == "MFA Issue"
-    assert "E05" in values["message"] and "User Not Found" in values["message"] and "test call" in values["message"]
+    # A proposal the message question shows; the message itself stays empty until accepted.
+    draft = values["message_draft"]
+    assert "E05" in draft and "User Not Found" in draft and "Waited 60 minutes" in draft
+    assert values["message"] is None
 
 
 async def test_summary_offers_submit_change_and_cancel(actions: dict[str, Action]) -> None:

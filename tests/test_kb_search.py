@@ -160,7 +160,7 @@ def shipped() -> KnowledgeBase:
         ("what are your hours", "call_center"),
         ("fax number", "call_center"),
         ("are you open on weekends", "contact_center_hours"),
-        ("tracking number", "contact_us_form"),
+        ("where is my tracking number", "contact_us_questions"),
         ("what is mfa", "what_is_mfa"),
         ("Delegated Administrator", "delegated_administrator"),
         ("change my phone number", "change_phone"),

@@ -87,11 +87,11 @@ class AnswersMixin(EngineBase):
             return False  # "what about E05?" names its own topic: the rules answer it
         if self.repair.is_continuation(text) and self.repair.is_fragment(text):
             return self._next_passage(turn, str(topic))
-        # Words pointing back, a fragment, or a kind of question the KB answers ("still not working",
-        # "I don't remember them") make a message about the topic even when it is no question.
-        about_topic = self.repair.refers_back(text) or self.repair.is_fragment(text) \
-            or any(pattern.search(text) for pattern, _ in self._expansions)
-        if not (self.repair.is_question(text) or about_topic):
+        points_back = self.repair.refers_back(text)
+        # A question, words pointing back, or a kind of question the KB answers ("still not
+        # working", "I don't remember them") is about the topic; a bare fragment ("phoneuser01") is not.
+        if not (self.repair.is_question(text) or points_back
+                or any(pattern.search(text) for pattern, _ in self._expansions)):
             return False
         uncertain = self._is_uncertain(turn) or turn.confidence < self._knowledge("confident_intent")
         if turn.intent in _SOCIAL and not uncertain:
@@ -99,9 +99,10 @@ class AnswersMixin(EngineBase):
         if uncertain:
             # honest: a question about the topic the KB cannot answer gets "the job aid doesn't say"
             return self._answer_question(turn, topics=self._topics(turn), honest=self.repair.is_question(text))
-        if turn.intent == "out_of_scope" or about_topic:
+        if turn.intent == "out_of_scope" or (points_back and self.repair.is_question(text)):
             # A clear reading still yields to the topic when the KB has a passage on it ("how long
-            # do I wait?" after E05 is no off-topic question); a clear new request does not.
+            # do I wait?" after E05 is no off-topic question, nor "what are those for?"); a clear
+            # request ("call my phone to test it") does not.
             return self._answer_question(turn, topics=self._topics(turn), honest=False, topic_only=True)
         return False
 

@@ -16,8 +16,10 @@ from typing import Any
 
 from bot.errors import ConfigError
 
-KINDS = ("cancel", "repeat", "skip", "correction", "continuation", "question", "request", "reference", "relay")
+KINDS = ("cancel", "repeat", "skip", "correction", "continuation", "question", "request", "reference", "relay",
+         "progress")
 _WORDS = re.compile(r"[\w']+")
+_ASKING = re.compile(r"\b(if|whether|ask\w*|wants? to know)\b", re.IGNORECASE)
 _RELAY_PRONOUNS = {
     "she": "I", "he": "I", "they": "I", "her": "my", "his": "my", "their": "my", "him": "me",
     "them": "me", "she's": "I'm", "he's": "I'm", "they're": "I'm", "hers": "mine", "herself": "myself",
@@ -71,6 +73,10 @@ class Repair:
         """Words that point at what was just said ("that", "it", "those", "she says")."""
         return self._any("reference", text)
 
+    def tells_progress(self, text: str) -> bool:
+        """Says where the user is in a task ("I'm on the page with the barcode", "I scanned it")."""
+        return self._any("progress", text)
+
     def is_fragment(self, text: str) -> bool:
         return len(_WORDS.findall(text)) <= self.fragment_words
 
@@ -79,8 +85,11 @@ class Repair:
         for pattern in self.patterns["relay"]:
             match = pattern.match(text)
             if match and match.end() < len(text):
-                rest = text[match.end():].lstrip(" :,-")
-                return _first_person(rest)
+                rest = _first_person(text[match.end():].lstrip(" :,-"))
+                # "he wants to know if he has to call": the caller is asking
+                if _ASKING.search(match.group(0)) and not rest.rstrip().endswith("?"):
+                    rest = rest.rstrip(" .") + "?"
+                return rest
         return None
 
 

@@ -27,7 +27,7 @@ class WalkthroughsMixin(EngineBase):
 
     def _described_step(self, turn: Turn, name: str) -> int | None:
         """The step the message describes being at or having done ("I'm on the page with the barcode")."""
-        if not turn.typed:
+        if not (turn.typed and self.repair.tells_progress(turn.text)):
             return None
         index, embeddings = self._step_indexes[name]
         scores = index.scores(turn.text) + embeddings.scores(turn.text)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # A cosine of 0.5 (a close paraphrase) adds as much as a good BM25 match of one rare word.
 WEIGHT = 8.0
 # Below this cosine two sentences are unrelated; adding it would only blur the ranking.
-FLOOR = 0.3
+FLOOR = 0.35
 # WordLlama's Matryoshka embeddings keep their meaning when cut short: 64 of the 256 dimensions
 # hold the model in about 24 MB instead of 47 (the server's RSS budget is 200 MB).
 DIMENSIONS = 64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,23 @@ def test_entities_survive_how_people_type(extractor: EntityExtractor, text: str,
 )
 def test_lookalikes_are_not_entities(extractor: EntityExtractor, text: str, entity: str) -> None:
     assert entity not in {e.entity for e in extractor.extract(text)}
+
+
+@pytest.mark.parametrize("text", [
+    "ticket" + " " * 1990 + "!",        # a label, then nothing a value could be
+    "npi" + " " * 1990 + "!",
+    "error" + " " * 1990 + "!",
+    "tracking\t \n" * 300 + "#",
+    "e" + " " * 1990 + "x",
+    "a@" + "a." * 995,
+    "confirmation " * 150,
+])
+def test_long_runs_of_spaces_cannot_stall_the_extractor(interpreter: Interpreter, text: str) -> None:
+    # Regexes with several \s* in a row once tried every split of a run of spaces: minutes
+    # for 2,000 characters (the message limit). Possessive quantifiers keep it linear.
+    started = time.perf_counter()
+    interpreter.parse(text)
+    assert time.perf_counter() - started < 1.0
 
 
 def test_npi_check_digit_follows_the_luhn_rule_with_prefix_80840() -> None:

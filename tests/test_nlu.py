@@ -61,6 +61,8 @@ def extractor() -> EntityExtractor:
         # the method however it is named
         ("i'd like to use the app", "mfa_method", "app"),
         ("set it up on the microsoft app", "mfa_method", "app"),
+        ("i'd rather get a push notification", "mfa_method", "app"),
+        ("i never see the push to approve", "mfa_method", "app"),
         ("registering by phone", "mfa_method", "phone"),
         ("can we do it with the landline", "mfa_method", "phone"),
         ("the call option please", "mfa_method", "phone"),
@@ -100,6 +102,8 @@ def test_entities_survive_how_people_type(extractor: EntityExtractor, text: str,
         ("i opened a case 3 days ago", "tracking_number"),
         ("scan the barcode with my phone", "mfa_method"),
         ("is it in the app store", "mfa_method"),
+        ("i had to push the pound key", "mfa_method"),
+        ("i pushed 2 by mistake", "mfa_method"),
         ("NPI is 1234567890", "phone_number"),     # labelled an NPI, so not a phone
     ],
 )

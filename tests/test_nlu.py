@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,8 @@ def extractor() -> EntityExtractor:
         # the method however it is named
         ("i'd like to use the app", "mfa_method", "app"),
         ("set it up on the microsoft app", "mfa_method", "app"),
+        ("i'd rather get a push notification", "mfa_method", "app"),
+        ("i never see the push to approve", "mfa_method", "app"),
         ("registering by phone", "mfa_method", "phone"),
         ("can we do it with the landline", "mfa_method", "phone"),
         ("the call option please", "mfa_method", "phone"),
@@ -99,11 +102,30 @@ def test_entities_survive_how_people_type(extractor: EntityExtractor, text: str,
         ("i opened a case 3 days ago", "tracking_number"),
         ("scan the barcode with my phone", "mfa_method"),
         ("is it in the app store", "mfa_method"),
+        ("i had to push the pound key", "mfa_method"),
+        ("i pushed 2 by mistake", "mfa_method"),
         ("NPI is 1234567890", "phone_number"),     # labelled an NPI, so not a phone
     ],
 )
 def test_lookalikes_are_not_entities(extractor: EntityExtractor, text: str, entity: str) -> None:
     assert entity not in {e.entity for e in extractor.extract(text)}
+
+
+@pytest.mark.parametrize("text", [
+    "ticket" + " " * 1990 + "!",        # a label, then nothing a value could be
+    "npi" + " " * 1990 + "!",
+    "error" + " " * 1990 + "!",
+    "tracking\t \n" * 300 + "#",
+    "e" + " " * 1990 + "x",
+    "a@" + "a." * 995,
+    "confirmation " * 150,
+])
+def test_long_runs_of_spaces_cannot_stall_the_extractor(interpreter: Interpreter, text: str) -> None:
+    # Regexes with several \s* in a row once tried every split of a run of spaces: minutes
+    # for 2,000 characters (the message limit). Possessive quantifiers keep it linear.
+    started = time.perf_counter()
+    interpreter.parse(text)
+    assert time.perf_counter() - started < 1.0
 
 
 def test_npi_check_digit_follows_the_luhn_rule_with_prefix_80840() -> None:

@@ -130,9 +130,9 @@ def _phrase_pattern(phrase: str) -> str:
     out = []
     for ch in phrase:
         if ch.isspace():
-            out.append(r"\s+")
+            out.append(r"\s++")  # possessive: long runs of spaces cost linear time
         elif ch in "-–—":
-            out.append(r"\s*[-–—]?\s*")
+            out.append(r"\s*+[-–—]?\s*+")
         elif ch in "'’":
             out.append(r"['’]?")
         else:

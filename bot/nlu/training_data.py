@@ -12,6 +12,8 @@ import yaml
 
 from bot.errors import ConfigError
 
+# libyaml's safe loader when PyYAML has it: the server reads data/nlu.yml at every start.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # [text](entity), [text](entity:value) and [text]{"entity": "...", "value": "..."}
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]*\}))")
 
@@ -94,7 +96,7 @@ def load_training_data(*paths: Path) -> TrainingData:
     data = TrainingData()
     for path in paths:
         try:
-            doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"cannot read NLU data {path}: {exc}") from exc
         for i, entry in enumerate(doc.get("nlu") or []):

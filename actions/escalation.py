@@ -38,7 +38,8 @@ class ValidateStatusForm(FormValidationAction):
         if number:
             values["tracking_number"] = number
         elif requested == "tracking_number" or slot_value:
-            other = tracking.reference_in_text(slot_value or text)
+            # The whole sentence first ("REF-20931" where the NLU kept "20931"), then what the NLU found.
+            other = tracking.reference_in_text(text) or tracking.reference_in_text(slot_value) or slot_value.upper()
             if other:
                 # Not one of ours (say, a number from another NCTracks channel): say so now.
                 dispatcher.utter_message(response="utter_status_not_ours", number=other)

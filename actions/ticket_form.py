@@ -172,34 +172,36 @@ class ValidateTicketForm(ServicesMixin, FormValidationAction):
         return next((slot for slot in REQUIRED if filled.get(slot) is None), None)
 
     def _confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[EventType]:
-        """The answer to the summary: submit, change a (named) field, or cancel."""
+        """The answer to the summary: submit, change a field (named, or given a new value), or
+        new words for the message; the summary is shown again after any change."""
+        # "my email should be x@y.org" carries its new value: take it rather than ask for it.
+        changes: dict[str, Any] = {slot: value for slot, value in extract_fields(text).items()
+                                   if slot in CORRECTABLE and value != _value_before_this_message(tracker, slot)}
         slot = field_named(text)
-        if slot is not None:
+        if slot is not None and not changes:
             slot = "phone" if slot == "phone_ext" else slot
             events: list[EventType] = [SlotSet(slot, None), SlotSet("ticket_confirmed", None)]
             if slot == "phone":
                 events.append(SlotSet("phone_ext", None))
             return events + [SlotSet("requested_slot", slot)]
-        if _intent(tracker) == "affirm" or SUBMIT.match(text):
+        if not changes and (_intent(tracker) == "affirm" or SUBMIT.match(text)):
             return [SlotSet("ticket_confirmed", True), SlotSet("requested_slot", None)]
-        if _intent(tracker) == "deny" or CHANGE.match(text):
+        if not changes and (_intent(tracker) == "deny" or CHANGE.match(text)):
             dispatcher.utter_message(response="utter_ticket_which_field", buttons=[
                 {"title": title, "payload": f"change {title.lower()}"} for title in FIELD_BUTTONS.values()])
             return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
-        # Neither yes nor no: a change of a field ("my email is ...") or new words for the message,
-        # shown in the summary again before anything is submitted.
-        changes: dict[str, Any] = {slot: value for slot, value in extract_fields(text).items()
-                                   if slot in CORRECTABLE and value != tracker.get_slot(slot)}
+        # Neither yes nor no nor a field: the user's new words for the message.
         message = validate_message(text)
         if not changes and len(text.split()) >= 5 and message.ok and message.value != tracker.get_slot("message"):
             changes["message"] = message.value
-        for slot, value in changes.items():
-            dispatcher.utter_message(response="utter_ticket_field_updated", field=FIELD_BUTTONS[slot], value=value)
+        for slot_name, value in changes.items():
+            dispatcher.utter_message(response="utter_ticket_field_updated", field=FIELD_BUTTONS[slot_name], value=value)
         if not changes:
             dispatcher.utter_message(response="utter_ticket_confirm_help")
             return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
-        # Leaving ticket_confirmed unset makes the engine show the summary again.
-        return [SlotSet(slot, value) for slot, value in changes.items()] + [
+        # Nothing is submitted unseen: the summary again, as it now stands.
+        show_summary(dispatcher, {slot: tracker.get_slot(slot) for slot in ALL_FORM_SLOTS} | changes)
+        return [SlotSet(slot_name, value) for slot_name, value in changes.items()] + [
             SlotSet("ticket_confirmed", None), SlotSet("requested_slot", "ticket_confirmed")]
 
     def _explain(self, dispatcher: CollectingDispatcher, slot: str, result: FieldResult, tries: int) -> None:
@@ -286,15 +288,19 @@ class ActionTicketSummary(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        fields = {slot: tracker.get_slot(slot) for slot in ALL_FORM_SLOTS}
-        dispatcher.utter_message(
-            response="utter_ticket_summary", fields=fields,
-            remaining=400 - len(str(fields.get("message") or "")),
-            buttons=[{"title": "Submit", "payload": "/affirm"},
-                     {"title": "Change a field", "payload": "/deny"},
-                     {"title": "Cancel", "payload": "/cancel"}],
-        )
+        show_summary(dispatcher, {slot: tracker.get_slot(slot) for slot in ALL_FORM_SLOTS})
         return []
+
+
+def show_summary(dispatcher: CollectingDispatcher, fields: dict[str, Any]) -> None:
+    """The inquiry as it would be submitted, with Submit / Change a field / Cancel."""
+    dispatcher.utter_message(
+        response="utter_ticket_summary", fields=fields,
+        remaining=400 - len(str(fields.get("message") or "")),
+        buttons=[{"title": "Submit", "payload": "/affirm"},
+                 {"title": "Change a field", "payload": "/deny"},
+                 {"title": "Cancel", "payload": "/cancel"}],
+    )
 
 
 class ActionAskTicketConfirmed(ActionTicketSummary):

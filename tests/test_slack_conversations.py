@@ -200,11 +200,13 @@ def test_a_ticket_asked_for_in_a_thread_is_filled_in_the_dm_and_carries_the_thre
     assert slack.channel.assistant.state(thread).active_loop is None
     state = slack.channel.assistant.state(f"slack:{TEAM}:{ALICE_DM}")
     assert state.active_loop == "ticket_form" and state.slots["error_code"] == "E05"
-    assert "E05" in state.slots["message"]  # the prefilled message names the thread's error
+    assert "E05" in state.slots["message_draft"]  # the drafted message names the thread's error
 
     for answer in ("1234567893", "919-555-0134", "Smith", "Pat", "MFA Issue"):
         slack.say_dm(answer)
-    summary = slack.say_dm("pat.smith@example.org")  # the message was prefilled: the summary is next
+    draft = slack.say_dm("pat.smith@example.org")  # the drafted message is shown for acceptance
+    assert "E05" in text_of(draft) and "Use this message" in buttons(draft[-1])
+    summary = slack.turn(lambda: slack.click(draft[-1], "Use this message"))
     assert "Submit" in buttons(summary[-1])
     submitted = slack.turn(lambda: slack.click(summary[-1], "Submit"))
     assert "tracking number" in text_of(submitted).lower()

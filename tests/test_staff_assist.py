@@ -127,7 +127,7 @@ def test_wrong_answers_lock_the_ncid_like_the_chat_check(client: Any, runtime: A
     # Locked means locked: the right answers do not get through, here or in the chat.
     right = client.post("/staff/assist/verify/questions", data={"csrf_token": agent_csrf, "ncid": "appuser01"})
     assert right.status_code == 423
-    client.post("/webhooks/rest/webhook", json={"sender": "c1", "message": "I need a new activation code"})
+    client.post("/webhooks/rest/webhook", json={"sender": "c1", "message": "/new_activation_code_here"})
     chat = client.post("/webhooks/rest/webhook", json={"sender": "c1", "message": "appuser01"}).json()
     assert "identity checks for this NCID are paused" in " ".join(m.get("text") or "" for m in chat)
     assert ("staff:agent", "caller_verified", "failed_locked") in _audit(runtime, "appuser01")

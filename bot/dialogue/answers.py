@@ -117,7 +117,7 @@ class AnswersMixin(EngineBase):
             previous = _last_bot_text(turn, answers_only=False) if turn.state.active_loop else \
                 f"{_last_user_text(turn)} {_last_bot_text(turn)}"
             query = f"{query} {previous}"
-        hits = self.kb.passages(query, topics=topics, limit=8)
+        hits = self.kb.passages(query, topics=topics, limit=8, lexical_only=not self.repair.is_question(turn.text))
         best = _best(hits, topic_min=self._knowledge("topic_min_score"),
                      any_min=min_score if min_score is not None else self._knowledge("min_score"),
                      topic_only=topic_only)

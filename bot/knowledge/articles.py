@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from bot.errors import ConfigError, NotFound
@@ -115,11 +116,16 @@ class KnowledgeBase:
         return [SearchHit(article=self._articles[hit.key], score=hit.score)
                 for hit in self._index.search(query, limit=limit)]
 
-    def passages(self, query: str, *, topics: Sequence[str] = (), limit: int = 3) -> list[PassageHit]:
-        """Passages ranked for a question; those of ``topics`` weigh more (the first ``TOPIC_BOOST``
-        times, the others ``RELATED_BOOST`` times)."""
+    def passages(self, query: str, *, topics: Sequence[str] = (), limit: int = 3,
+                 lexical_only: bool = False) -> list[PassageHit]:
+        """Passages ranked for a question (BM25 plus sentence similarity); those of ``topics``
+        weigh more (the first ``TOPIC_BOOST`` times, the others ``RELATED_BOOST`` times)."""
         query = _NEGATED.sub(" ", query)
-        scores = self._passage_index.scores(query) + self._embeddings.scores(query)
+        lexical = self._passage_index.scores(query)
+        # With ``lexical_only`` similarity only re-ranks passages sharing a word with the query:
+        # for a message that is no question, similarity alone finds "APPROVE" in "appuser01".
+        similar = self._embeddings.scores(query)
+        scores = lexical + (np.where(lexical > 0, similar, 0.0) if lexical_only else similar)
         boosts = {topic: RELATED_BOOST for topic in topics[1:]} | ({topics[0]: TOPIC_BOOST} if topics else {})
         hits = []
         for passage, score in zip(self._passages, scores, strict=True):

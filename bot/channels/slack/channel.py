@@ -50,7 +50,7 @@ FORM_DIGRESSION_CONFIDENCE = 0.8
 # with what the thread found out (the diagnosis a ticket carries) and the form's own fields.
 PRIVATE_FORMS = frozenset({"ticket_form"})
 FORM_CONTEXT_SLOTS = ("error_code", "call_failure", "mfa_method",
-                      "ticket_stage", "ticket_failures", "ticket_confirmed", "subject", "message",
+                      "ticket_stage", "ticket_failures", "ticket_confirmed", "subject", "message", "message_draft",
                       "npi", "phone", "phone_ext", "last_name", "first_name", "email")
 _SEEN_EVENTS = 10_000
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")

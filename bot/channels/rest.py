@@ -17,7 +17,11 @@ from bot.runtime import Runtime
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 255
-_SENDER = re.compile(r"^[\w.@:+\-]{1,255}$")
+# fullmatch: "$" with re.match would let a trailing newline through.
+_SENDER = re.compile(r"[\w.@:+\-]{1,255}")
+# No request we understand nests deeper than this; deeper JSON is refused before any use
+# (Python's parser and encoder recurse, so 3,000 levels would otherwise be a 500).
+MAX_JSON_DEPTH = 32
 
 
 async def read_json_object(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
@@ -34,19 +38,47 @@ async def read_json_object(request: Request, *, limit: int = MAX_BODY_BYTES) -> 
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("request body is not valid UTF-8") from exc
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise BadRequest(f"request body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc.msg}") from exc
+    except RecursionError as exc:  # belt and braces: _nesting counts brackets outside strings
+        raise BadRequest(f"request body nests deeper than {MAX_JSON_DEPTH} levels") from exc
     if not isinstance(value, dict):
         raise BadRequest("request body must be a JSON object")
     return value
 
 
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting outside JSON strings, counted without recursion."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0  # the common case: a flat body costs two counts
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def validate_sender(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("'sender' is required and must be a non-empty string", status=422)
-    if not _SENDER.match(value):
+    if not _SENDER.fullmatch(value):
         raise BadRequest("'sender' may hold letters, digits and . _ - @ : + (at most 255)", status=422)
     return value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -20,6 +21,7 @@ from bot.runtime import Runtime
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 # A comment line keeps proxies from closing an idle stream.
 HEARTBEAT_SECONDS = 15.0
+_MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -31,7 +33,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     async def messages(request: Request) -> JSONResponse:
         sender = validate_sender(request.path_params["sender"])
         after = request.query_params.get("after", "0")
-        if not after.isdigit():
+        # ASCII digits only and at most 18 of them: int("²") fails and a 25-digit id overflows SQL.
+        if not _MESSAGE_ID.fullmatch(after):
             raise BadRequest("'after' must be a message id (a whole number)")
         if not store.exists(sender):
             raise NotFound(f"no conversation {sender}")

@@ -270,8 +270,10 @@ class ActionNewActivationCode(AccountAction):
         except RateLimited as exc:
             dispatcher.utter_message(response="utter_activation_rate_limited", minutes=_minutes(exc.retry_after))
             return []
+        # The response's `stored` placeholder is what history keeps; the QR is a one-time link.
+        base = (self.services.settings.public_url or "").rstrip("/")
         dispatcher.utter_message(response="utter_activation_code", code=new.code, url=new.url,
-                                 image=new.qr_data_url, minutes=10,
+                                 image=f"{base}{new.qr_path}", minutes=10,
                                  expires_at=_local_time(self.services, new.expires_at))
         return [SlotSet("authenticator_code", None), ActiveLoop("authenticator_code_form")]
 

@@ -122,7 +122,8 @@ class Assistant:
         metadata = {**metadata, "is_external": True}
         channel = str(metadata.get("channel") or "rest")
         messages = await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=[])
-        await self.live.publish(sender_id, [m.as_dict() for m in messages])
+        # Live listeners (another tab, a Slack post) get what is stored: never a secret.
+        await self.live.publish(sender_id, [m.as_stored().as_dict() for m in messages])
         return messages
 
     async def move_form(self, *, from_sender: str, to_sender: str, carry: Iterable[str], channel: str,

@@ -236,7 +236,7 @@ async def test_activation_code_shows_code_url_and_qr_then_asks_for_the_app_code(
     events, messages = await run(actions["action_new_activation_code"])
     message = messages[0]
     assert message["response"] == "utter_activation_code" and message["url"].startswith("otpauth://")
-    assert message["image"].startswith("data:image/svg+xml") and message["minutes"] == 10
+    assert message["image"].startswith("/activation/qr/") and message["minutes"] == 10  # issue 14: a one-time link
     assert events[-1]["name"] == "authenticator_code_form"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -69,8 +69,18 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    async def activation_qr(request: Request) -> Response:
+        """Issue 14: the QR of a new activation code, served once, while the code is valid."""
+        accounts = runtime.services.accounts
+        png = accounts.activation.qr_png(request.path_params["token"]) if accounts is not None else None
+        if png is None:
+            raise NotFound("this QR code link has expired or was already used")
+        return Response(png, media_type="image/png",
+                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
     return [
         Route("/", index, methods=["GET"]),
+        Route("/activation/qr/{token}", activation_qr, methods=["GET"]),
         Route("/conversations/{sender}/messages", messages, methods=["GET"]),
         Route("/conversations/{sender}/stream", stream, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

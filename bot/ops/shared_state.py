@@ -74,6 +74,8 @@ def attach_shared_state(services: "Services") -> SharedState:
     if accounts is not None:
         accounts.identity.limits = shared.limits
         accounts.activation.limits = shared.limits
+        if isinstance(shared.limits, RedisLimits):  # issue 14: one-time QR links across workers
+            accounts.activation.once = shared.limits
     if services.phone_calls is not None:
         services.phone_calls.limits = shared.limits
     services.extras["shared_state"] = shared

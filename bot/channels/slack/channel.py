@@ -237,7 +237,7 @@ class SlackChannel:
                 and self._active_loop(sender) in PRIVATE_FORMS:
             if await self._move_form_to_dm(place=place, user=user, opening=messages, client=client):
                 return
-        await self._post(client, place, messages)
+        await self._post(client, place, messages, user=user)
         if place.is_dm and user:
             self._link_after_identity_check(place, user)
 
@@ -298,10 +298,19 @@ class SlackChannel:
                                    image=m.get("image"), custom=m.get("custom")) for m in messages]
         await self._post(client, place, bot_messages)
 
-    async def _post(self, client: AsyncWebClient, place: SlackPlace, messages: list[BotMessage]) -> None:
+    async def _post(self, client: AsyncWebClient, place: SlackPlace, messages: list[BotMessage],
+                    user: str | None = None) -> None:
         for message in messages:
-            slack = to_slack(message, private=place.is_dm)
             try:
+                if message.stored is not None:
+                    # Issue 14: a secret goes to its user alone, as an ephemeral DM message, which
+                    # Slack keeps out of the conversation's history; the history gets the placeholder.
+                    if place.is_dm and user:
+                        live = to_slack(message, private=True)
+                        await client.chat_postEphemeral(channel=place.channel, user=user, text=live.text,
+                                                        blocks=live.blocks)
+                    message = message.as_stored()
+                slack = to_slack(message, private=place.is_dm)
                 if slack.blocks:
                     await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts,
                                                   text=slack.text, blocks=slack.blocks)

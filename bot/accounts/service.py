@@ -78,8 +78,10 @@ def attach_account_services(services: "Services", *, hasher: PasswordHasher | No
 
     box = secret_box(services.settings)
     directory = SqlDirectory(sessions=services.sessions, box=box, hasher=hasher or _hasher(services.settings))
+    identity = IdentityService(sessions=services.sessions, directory=directory, clock=services.clock,
+                               verified_minutes=services.settings.security.identity_verified_minutes)
     services.accounts = AccountService(
-        sessions=services.sessions, directory=directory, box=box, clock=services.clock
+        sessions=services.sessions, directory=directory, box=box, clock=services.clock, identity=identity,
     )
     services.phone_calls = TestCallService.from_settings(
         services.settings, sessions=services.sessions, directory=directory, clock=services.clock,

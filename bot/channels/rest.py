@@ -10,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.accounts.crypto import secret_box
+from bot.channels.credentials import HEADER as CREDENTIAL_HEADER, OPEN_CHANNEL, ConversationGuard
 from bot.dialogue.responses import BotMessage
-from bot.errors import BadRequest, NotFound, Unauthorized
+from bot.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from bot.knowledge.render import render
 from bot.runtime import Runtime
 
@@ -91,6 +93,18 @@ def message_json(message: BotMessage, *, recipient_id: str, channel: str) -> dic
     return out
 
 
+def conversation_guard(runtime: Runtime) -> ConversationGuard:
+    """One guard per runtime, shared by the REST and web routes."""
+    guard = runtime.services.extras.get("conversation_guard")
+    if guard is None:
+        accounts = runtime.services.accounts
+        box = accounts.box if accounts is not None else secret_box(runtime.settings)
+        guard = ConversationGuard(box=box, store=runtime.assistant.store, api_token=runtime.settings.api_token)
+        runtime.services.extras["conversation_guard"] = guard
+    assert isinstance(guard, ConversationGuard)
+    return guard
+
+
 def _check_token(runtime: Runtime, request: Request) -> None:
     token = runtime.settings.api_token
     if not token:
@@ -108,6 +122,8 @@ def _check_token(runtime: Runtime, request: Request) -> None:
 def routes(runtime: Runtime) -> list[BaseRoute]:
     assistant = runtime.assistant
 
+    guard = conversation_guard(runtime)
+
     async def webhook(request: Request) -> JSONResponse:
         body = await read_json_object(request)
         sender = validate_sender(body.get("sender"))
@@ -118,9 +134,21 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         if not isinstance(metadata, dict):
             raise BadRequest("'metadata' must be a JSON object", status=422)
         channel = "web" if metadata.get("channel") == "web" else "rest"
-        metadata = {"channel": channel}  # only what we understand is kept
+        # Issue 14: a conversation another channel started (the widget's) goes on only with its
+        # credential; the session an identity check binds to is set here, never by the caller.
+        owner = guard.owner(sender)
+        session = guard.session(request, sender)
+        if owner is not None and owner != OPEN_CHANNEL and session.startswith("anon:"):
+            raise Forbidden("this conversation continues only with its credential "
+                            f"(the {CREDENTIAL_HEADER} header of its first reply)")
+        metadata = {"channel": channel, "session": session}  # only what we understand is kept
         messages = await assistant.handle_message(sender_id=sender, text=text, metadata=metadata)
-        return JSONResponse([message_json(m, recipient_id=sender, channel=channel) for m in messages])
+        headers = None
+        if owner is None:  # a new conversation: its credential, once
+            headers = {CREDENTIAL_HEADER: guard.credential(sender)}
+            guard.remember(sender, channel)
+        return JSONResponse([message_json(m, recipient_id=sender, channel=channel) for m in messages],
+                            headers=headers)
 
     async def parse(request: Request) -> JSONResponse:
         body = await read_json_object(request)

@@ -13,8 +13,9 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.channels.rest import validate_sender
-from bot.errors import BadRequest, NotFound
+from bot.channels.credentials import HEADER as CREDENTIAL_HEADER
+from bot.channels.rest import conversation_guard, validate_sender
+from bot.errors import BadRequest, Forbidden, NotFound
 from bot.knowledge.render import render
 from bot.runtime import Runtime
 
@@ -30,8 +31,17 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     async def index(request: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    guard = conversation_guard(runtime)
+
+    def _may_read(request: Request, sender: str) -> None:
+        # Issue 14: a sender id is a name; reading needs the conversation's credential (or the API token).
+        if not guard.may_read(request, sender):
+            raise Forbidden(f"reading a conversation needs its credential (the {CREDENTIAL_HEADER} header "
+                            "of its first reply) or the API token")
+
     async def messages(request: Request) -> JSONResponse:
         sender = validate_sender(request.path_params["sender"])
+        _may_read(request, sender)
         after = request.query_params.get("after", "0")
         # ASCII digits only and at most 18 of them: int("²") fails and a 25-digit id overflows SQL.
         if not _MESSAGE_ID.fullmatch(after):
@@ -46,6 +56,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 
     async def stream(request: Request) -> StreamingResponse:
         sender = validate_sender(request.path_params["sender"])
+        _may_read(request, sender)
         queue = runtime.live.subscribe(sender)
 
         async def events() -> AsyncIterator[str]:

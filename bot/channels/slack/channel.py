@@ -221,12 +221,16 @@ class SlackChannel:
         if not place.is_dm and self._is_account_request(text, before):
             await self._post(client, place, [BotMessage(text=say("dm_only"))])
             return
+        session = _session(place, user)
         if place.is_dm and user and self.settings.trust_links:
             ncid = self.links.ncid_for(team_id=place.team, user_id=user)
             if ncid is not None:
-                self.links.verify_dm(sender_id=sender, ncid=ncid)
-        metadata = {"channel": "slack", "slack": {"team": place.team, "user": user, "channel": place.channel,
-                                                  "thread_ts": place.thread_ts}}
+                self.links.verify_dm(sender_id=sender, ncid=ncid, session=session,
+                                     identity=self.runtime.services.accounts.identity)
+        # Issue 14: an identity check passed here holds for this Slack user only.
+        metadata = {"channel": "slack", "session": session,
+                    "slack": {"team": place.team, "user": user, "channel": place.channel,
+                              "thread_ts": place.thread_ts}}
         try:
             messages = await self.assistant.handle_message(sender_id=sender, text=text, metadata=metadata)
         except Exception:
@@ -280,7 +284,8 @@ class SlackChannel:
         return confidence >= (max(threshold, FORM_DIGRESSION_CONFIDENCE) if in_form else threshold)
 
     def _link_after_identity_check(self, place: SlackPlace, user: str) -> None:
-        ncid = self.runtime.services.accounts.identity.verified_ncid(sender_id=place.sender_id)
+        ncid = self.runtime.services.accounts.identity.verified_ncid(sender_id=place.sender_id,
+                                                                     session=_session(place, user))
         if ncid is not None and self.links.ncid_for(team_id=place.team, user_id=user) != ncid:
             self.links.link(team_id=place.team, user_id=user, ncid_text=ncid, linked_by="identity_check")
 
@@ -392,3 +397,8 @@ def routes(channel: SlackChannel | None) -> list[BaseRoute]:
         out += [Route(INSTALL_PATH, channel.oauth, methods=["GET"]),
                 Route(REDIRECT_PATH, channel.oauth, methods=["GET"])]
     return out
+
+
+def _session(place: SlackPlace, user: str) -> str:
+    """The channel session an identity check is bound to (issue 14): the Slack user."""
+    return f"slack:{place.team}:{user or '-'}"

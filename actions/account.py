@@ -184,7 +184,8 @@ class ValidateRegistrationStatusForm(FormValidationAction):
 
 class ActionRegistrationStatus(ServiceAction):
     """Says only what the portal's own E05/E06 messages say: a new NCID waits, an unknown
-    or unregistered one enrolls (one reply for both), a disabled one escalates."""
+    or unregistered one enrolls (one reply for both), a disabled one escalates. Which of
+    these applies is said only after the identity check (issue 14)."""
 
     def name(self) -> str:
         return "action_registration_status"
@@ -192,6 +193,11 @@ class ActionRegistrationStatus(ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         accounts = self.services.accounts
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        wait = accounts.admit_status_check(sender_id=tracker.sender_id, client=metadata.get("client"))
+        if wait is not None:  # issue 14: look-ups are throttled per conversation and per client
+            dispatcher.utter_message(response="utter_status_rate_limited", minutes=_minutes(wait))
+            return [SlotSet("ncid", None)]
         status = accounts.registration_status(ncid_text=str(tracker.get_slot("ncid") or ""),
                                               sender_id=tracker.sender_id, channel=_channel(tracker))
         if status.kind == "invalid":
@@ -199,9 +205,14 @@ class ActionRegistrationStatus(ServiceAction):
             return [SlotSet("ncid", None)]
         verified = accounts.identity.verified_ncid(sender_id=tracker.sender_id,
                                                    session=_session(tracker)) == tracker.get_slot("ncid")
+        if not verified:
+            # Issue 14: the account's state is told only to whoever passed its identity check;
+            # anyone else gets one answer that covers every state and tells none.
+            dispatcher.utter_message(response="utter_status_unverified")
+            return [SlotSet("ncid", None)]
         dispatcher.utter_message(response=f"utter_status_{status.kind}", minutes=status.minutes_left,
-                                 method=status.method if verified else None)
-        return [] if verified else [SlotSet("ncid", None)]  # the next check asks again
+                                 method=status.method)
+        return []
 
 
 # --- test calls --------------------------------------------------------------------------

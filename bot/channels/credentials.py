@@ -73,9 +73,15 @@ class ConversationGuard:
             return "api"
         if self.holds_credential(request, sender_id):
             return "credential"
-        address = request.client.host if request.client else "-"
-        return "anon:" + hashlib.sha256(f"client:{address}".encode()).hexdigest()[:24]
+        return "anon:" + client_key(request)
 
     def may_read(self, request: Request, sender_id: str) -> bool:
         """History and the live stream: the credential's holder or an API client."""
         return self.holds_credential(request, sender_id) or self.api_client(request)
+
+
+def client_key(request: Request) -> str:
+    """A digest of the client's address: what per-client limits and anonymous sessions key on
+    (behind a proxy, run uvicorn with --proxy-headers so this is the real client)."""
+    address = request.client.host if request.client else "-"
+    return hashlib.sha256(f"client:{address}".encode()).hexdigest()[:24]

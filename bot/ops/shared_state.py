@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.channels.live import LiveHub
 from bot.ops.metrics import Metrics
 from bot.services.redis_client import Breaker, RedisSettings, sync_client
-from bot.services.redis_limits import Limits, LocalLimits, RedisLimits
+from bot.services.redis_limits import Limits, LocalLimits, MemoryLimits, RedisLimits
 from bot.services.redis_locks import ConversationLocks, LocalLocks, RedisLocks
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ class SharedState:
     live: LiveHub
     limits: Limits
     metrics: Metrics
+    # Issue 14: abuse limits with no SQL record behind them (tickets, status look-ups, staff
+    # sign-in by address, one-time links): counted here, or in Redis across workers.
+    throttle: Limits | None = None
     redis: RedisSettings | None = None
     sync_redis: Any = None
 
@@ -56,7 +59,8 @@ def attach_shared_state(services: "Services") -> SharedState:
         metrics.redis_errors.labels(operation=operation).inc()
 
     if config is None:
-        shared = SharedState(locks=LocalLocks(), live=LiveHub(), limits=LocalLimits(), metrics=metrics)
+        shared = SharedState(locks=LocalLocks(), live=LiveHub(), limits=LocalLimits(), metrics=metrics,
+                             throttle=MemoryLimits(clock=lambda: services.clock.now().timestamp()))
     else:
         from bot.services.redis_live import RedisLiveHub
 
@@ -68,15 +72,18 @@ def attach_shared_state(services: "Services") -> SharedState:
             limits=RedisLimits(sync, prefix=config.prefix, on_error=failed, breaker=breaker),
             metrics=metrics, redis=config, sync_redis=sync,
         )
+        shared.throttle = shared.limits
         log.info("shared state in Redis (key prefix %s)", config.prefix)
     # The services that count attempts consult the shared gate before their SQL check.
     accounts = services.accounts
     if accounts is not None:
         accounts.identity.limits = shared.limits
         accounts.activation.limits = shared.limits
-        if isinstance(shared.limits, RedisLimits):  # issue 14: one-time QR links across workers
-            accounts.activation.once = shared.limits
-    if services.phone_calls is not None:
+        assert shared.throttle is not None
+        accounts.activation.once = shared.throttle  # issue 14: one-time QR links
+        accounts.throttle = shared.throttle  # issue 14: registration-status look-ups
+    if getattr(services, "tickets", None) is not None:
+        services.tickets.throttle = shared.throttle  # issue 14: Contact Us tickets    if services.phone_calls is not None:
         services.phone_calls.limits = shared.limits
     services.extras["shared_state"] = shared
     return shared

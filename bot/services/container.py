@@ -63,7 +63,8 @@ def create_services(settings: Settings, *, clock: Clock | None = None) -> Servic
     from bot.tickets.service import TicketService
 
     services.mail = Outbox(sessions=services.sessions, clock=services.clock, smtp_url=settings.smtp_url)
-    services.tickets = TicketService(sessions=services.sessions, clock=services.clock, outbox=services.mail)
+    services.tickets = TicketService(sessions=services.sessions, clock=services.clock, outbox=services.mail,
+                                     security=settings.security)  # issue 14: Contact Us limits
     services.hours = CallCenterHours(settings.call_center, services.clock)
     # --- issue 7: shared state across workers (Redis when configured), metrics ---
     from bot.ops.shared_state import attach_shared_state

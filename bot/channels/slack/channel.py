@@ -228,7 +228,7 @@ class SlackChannel:
                 self.links.verify_dm(sender_id=sender, ncid=ncid, session=session,
                                      identity=self.runtime.services.accounts.identity)
         # Issue 14: an identity check passed here holds for this Slack user only.
-        metadata = {"channel": "slack", "session": session,
+        metadata = {"channel": "slack", "session": session, "client": session,
                     "slack": {"team": place.team, "user": user, "channel": place.channel,
                               "thread_ts": place.thread_ts}}
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +44,6 @@ OUTCOMES = ("confirmed", "hash_not_pressed", "no_input_timeout", "call_disconnec
             "no_call_received", "voicemail")
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_TIMEOUT_SECONDS = 10.0  # issue 7
-DEV_AUTH_TOKEN = "dev-simulator-auth-token"
 DEV_FROM_NUMBER = "+18006886696"
 _UNANSWERED = {"no-answer", "busy", "failed", "canceled"}
 
@@ -104,9 +104,11 @@ class SimCall:
 class SimulatedTwilio:
     """Plays Twilio's part for /dev/phone: holds the calls; the page drives the webhooks."""
 
-    def __init__(self, *, clock: Clock, auth_token: str = DEV_AUTH_TOKEN) -> None:
+    def __init__(self, *, clock: Clock, auth_token: str | None = None) -> None:
         self.account_sid = DEV_ACCOUNT_SID
-        self.auth_token = auth_token
+        # Issue 14: generated for each process (never a constant in the source), so forging a
+        # signed "confirmed" webhook takes more than reading the code.
+        self.auth_token = auth_token or secrets.token_urlsafe(32)
         self._clock = clock
         self.calls: dict[str, SimCall] = {}
 
@@ -157,7 +159,7 @@ class TestCallService:
             backend = TwilioBackend(account_sid=settings.twilio_account_sid,
                                     auth_token=settings.twilio_auth_token, base_url=settings.twilio_base_url)
         elif settings.development:
-            backend = SimulatedTwilio(clock=clock, auth_token=settings.twilio_auth_token or DEV_AUTH_TOKEN)
+            backend = SimulatedTwilio(clock=clock, auth_token=settings.twilio_auth_token)
         base = settings.public_url or f"http://{settings.host}:{settings.port}"
         return cls(sessions=sessions, directory=directory, clock=clock, bus=bus, backend=backend,
                    from_number=settings.twilio_from_number or DEV_FROM_NUMBER, public_base=base)

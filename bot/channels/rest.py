@@ -183,7 +183,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             raise BadRequest("body must be {'name': intent, 'entities': {...}}", status=422)
         messages = await assistant.trigger_intent(sender_id=sender, intent=name, entities=entities,
                                                   metadata={"channel": "rest"})
-        return JSONResponse({"messages": [message_json(m, recipient_id=sender, channel="rest")
+        # The caller is a system, not the conversation's user: never a secret, only its placeholder.
+        return JSONResponse({"messages": [message_json(m.as_stored(), recipient_id=sender, channel="rest")
                                           for m in messages]})
 
     return [

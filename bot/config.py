@@ -58,8 +58,8 @@ class SecuritySettings:
 
     identity_verified_minutes: int = 15  # a passed check, in the channel session that passed it
     tickets_per_conversation_per_hour: int = 3
-    tickets_per_client_per_hour: int = 10  # one client address, any conversation
-    tickets_per_recipient_per_day: int = 5  # acknowledgement emails to one address
+    tickets_per_client_per_hour: int = 20  # one client address, any conversation
+    tickets_per_recipient_per_hour: int = 5  # acknowledgement emails to one address
     status_checks_per_conversation_per_hour: int = 10
     status_checks_per_client_per_hour: int = 30
     staff_logins_per_client_per_15_minutes: int = 20  # failed or not, by client address

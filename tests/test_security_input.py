@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import widget
+
 DEEP = 3000
 
 
@@ -35,8 +37,8 @@ def test_a_flat_body_with_brackets_inside_strings_is_accepted(client: Any) -> No
 
 @pytest.mark.parametrize("after", ["1" * 25, "9" * 19, "²", "１２"])
 def test_history_after_a_huge_or_odd_number_is_a_400(client: Any, after: str) -> None:
-    client.post("/webhooks/rest/webhook", json={"sender": "hist1", "message": "hi"})
-    reply = client.get("/conversations/hist1/messages", params={"after": after})
+    widget.say(client, "hist1", "hi")
+    reply = widget.history(client, "hist1", after=after)
     assert reply.status_code == 400
 
 

@@ -35,7 +35,7 @@ def test_a_burst_of_tickets_to_one_address_is_stopped(runtime: Any, clock: Any) 
     from bot.errors import RateLimited
 
     tickets = runtime.services.tickets
-    limit = runtime.settings.security.tickets_per_recipient_per_day
+    limit = runtime.settings.security.tickets_per_recipient_per_hour
     for index in range(limit):
         tickets.create(form=form(), sender_id=f"burst-{index}", client=f"addr:{index}")
     with pytest.raises(RateLimited) as refused:

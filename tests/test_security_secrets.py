@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text as sql
 
+from tests.fakes import widget
 from tests.fakes.staff import add_staff, sign_in
 
 SENDER = "app-user-1"
 
 
-def say(client: Any, sender: str, text: str, **headers: str) -> Any:
-    reply = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text}, headers=headers)
+def say(client: Any, sender: str, text: str) -> Any:
+    reply = widget.say(client, sender, text)
     assert reply.status_code == 200, reply.text
     return reply
 
@@ -36,7 +37,7 @@ def issued(client: Any, scripted_accounts: None, demo_accounts: Any) -> dict[str
     image = next(m["image"] for m in reply.json() if m.get("image"))
     assert code and url and image.startswith("/activation/qr/")
     return {"code": code.group(1).strip(), "secret": code.group(1).replace(" ", "").strip(),
-            "url": url.group(0), "image": image, "credential": reply.headers.get("x-conversation-token", "")}
+            "url": url.group(0), "image": image}
 
 
 def leaks(blob: str, issued: dict[str, Any]) -> list[str]:
@@ -45,8 +46,7 @@ def leaks(blob: str, issued: dict[str, Any]) -> list[str]:
 
 def test_history_tracker_and_stored_events_hold_only_a_placeholder(client: Any, runtime: Any,
                                                                   issued: dict[str, Any]) -> None:
-    history = client.get(f"/conversations/{SENDER}/messages",
-                         headers={"X-Conversation-Token": issued["credential"]}).text
+    history = widget.history(client, SENDER).text
     tracker = client.get(f"/conversations/{SENDER}/tracker").text
     with runtime.services.sessions() as session:
         rows = session.execute(sql("select data, text from conversation_events")).all()

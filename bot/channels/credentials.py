@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections import OrderedDict
 
 from starlette.requests import Request
@@ -85,3 +86,16 @@ def client_key(request: Request) -> str:
     (behind a proxy, run uvicorn with --proxy-headers so this is the real client)."""
     address = request.client.host if request.client else "-"
     return hashlib.sha256(f"client:{address}".encode()).hexdigest()[:24]
+
+
+def limit_key(request: Request) -> str | None:
+    """What per-client abuse limits count by, or None for a client on this machine (tools,
+    the evaluation runner, health checks), which only the other limits apply to. Behind a
+    proxy on the same host, run uvicorn with --proxy-headers, else every client looks local."""
+    address = request.client.host if request.client else ""
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            return None
+    except ValueError:
+        pass  # not an address (e.g. a test client's name): counted like any other
+    return "addr:" + client_key(request)

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.accounts.crypto import secret_box
-from bot.channels.credentials import HEADER as CREDENTIAL_HEADER, OPEN_CHANNEL, ConversationGuard, client_key
+from bot.channels.credentials import HEADER as CREDENTIAL_HEADER, OPEN_CHANNEL, ConversationGuard, limit_key
 from bot.dialogue.responses import BotMessage
 from bot.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from bot.knowledge.render import render
@@ -142,7 +142,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             raise Forbidden("this conversation continues only with its credential "
                             f"(the {CREDENTIAL_HEADER} header of its first reply)")
         # Only what we understand is kept; "client" keys the per-client abuse limits.
-        metadata = {"channel": channel, "session": session, "client": "addr:" + client_key(request)}
+        metadata = {"channel": channel, "session": session, "client": limit_key(request)}
         messages = await assistant.handle_message(sender_id=sender, text=text, metadata=metadata)
         headers = None
         if owner is None:  # a new conversation: its credential, once

@@ -161,3 +161,16 @@ def test_one_address_is_throttled_across_every_name(outsider: Any, runtime: Any)
     for index in range(limit):
         password_step(outsider, f"name{index}", "guess")
     assert password_step(outsider, "agent").status_code == 401  # even the right password, now
+
+
+def test_only_clients_elsewhere_are_counted_per_address() -> None:
+    from starlette.requests import Request
+
+    from bot.channels.credentials import limit_key
+
+    def request(host: str) -> Request:
+        return Request({"type": "http", "client": (host, 1), "headers": [], "method": "GET", "path": "/"})
+
+    assert limit_key(request("127.0.0.1")) is None and limit_key(request("::1")) is None
+    assert limit_key(request("203.0.113.9")) != limit_key(request("203.0.113.10"))
+    assert str(limit_key(request("203.0.113.9"))).startswith("addr:")

@@ -18,6 +18,7 @@ A sender id is a name, not a secret. So:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -84,18 +85,26 @@ class ConversationGuard:
 def client_key(request: Request) -> str:
     """A digest of the client's address: what per-client limits and anonymous sessions key on
     (behind a proxy, run uvicorn with --proxy-headers so this is the real client)."""
-    address = request.client.host if request.client else "-"
-    return hashlib.sha256(f"client:{address}".encode()).hexdigest()[:24]
+    return _digest(request.client.host if request.client else "-")
 
 
 def limit_key(request: Request) -> str | None:
     """What per-client abuse limits count by, or None for a client on this machine (tools,
     the evaluation runner, health checks), which only the other limits apply to. Behind a
     proxy on the same host, run uvicorn with --proxy-headers, else every client looks local."""
-    address = request.client.host if request.client else ""
+    host = request.client.host if request.client else "-"
+    return None if _loopback(host) else "addr:" + _digest(host)
+
+
+# A turn costs no hashing or address parsing for a client seen recently.
+@functools.lru_cache(maxsize=4096)
+def _digest(host: str) -> str:
+    return hashlib.sha256(f"client:{host}".encode()).hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=4096)
+def _loopback(host: str) -> bool:
     try:
-        if ipaddress.ip_address(address).is_loopback:
-            return None
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        pass  # not an address (e.g. a test client's name): counted like any other
-    return "addr:" + client_key(request)
+        return False  # not an address (e.g. a test client's name): counted like any other

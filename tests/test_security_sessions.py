@@ -134,3 +134,17 @@ def test_a_passed_check_expires_after_the_configured_time(tmp_path: Path, nlu_mo
             assert "Activation code" not in again.text and "expired" in again.text
     finally:
         runtime.close()
+
+
+async def test_a_slack_conversation_cannot_be_continued_or_used_over_rest(runtime: Any, client: Any,
+                                                                        scripted_accounts: None,
+                                                                        demo_accounts: Any) -> None:
+    """A Slack DM's sender id is guessable (team and channel ids); over REST it gets nothing."""
+    sender = "slack:T0TEAM:D0ALICE"
+    slack = {"channel": "slack", "session": "slack:T0TEAM:U0ALICE"}
+    for text in ("I need to change my phone numbers", "appuser01", "rex", "ford"):
+        said = await runtime.assistant.handle_message(sender_id=sender, text=text, metadata=dict(slack))
+    assert "verified" in " ".join(str(m.text) for m in said)
+    assert client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hi"}).status_code == 403
+    assert runtime.services.accounts.identity.verified_ncid(sender_id=sender, session=slack["session"]) == "appuser01"
+    assert runtime.services.accounts.identity.verified_ncid(sender_id=sender, session="slack:T0TEAM:U0BOB") is None

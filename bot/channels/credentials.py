@@ -45,7 +45,9 @@ class ConversationGuard:
         return self._box.sign(f"conversation:{sender_id}")
 
     def holds_credential(self, request: Request, sender_id: str) -> bool:
-        given = request.headers.get(HEADER) or request.query_params.get(QUERY) or ""
+        given = request.headers.get(HEADER) or ""
+        if not given and request.scope.get("query_string"):  # the stream's ?credential=; parsed only then
+            given = request.query_params.get(QUERY) or ""
         return bool(given) and self._box.verify(f"conversation:{sender_id}", given)
 
     def api_client(self, request: Request) -> bool:

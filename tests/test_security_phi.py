@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from bot.privacy import scan
+from bot.privacy.phi import normalize
 from bot.storage.db import session_scope
 from bot.tickets.models import OutboxEmail, Ticket
 from bot.tickets.service import TicketForm
@@ -71,7 +72,8 @@ def card(draw: st.DrawFn) -> tuple[str, str, str]:
     style = draw(st.integers(0, 3))
     text = spaced([digits]) if style == 0 else draw(st.sampled_from([" ", "-", "", "\u2013"])).join(groups)
     cvv = draw(st.sampled_from(["", f" cvv {draw(st.integers(100, 999))}"]))
-    return "card_number", "card " + draw(sprinkled(text)) + cvv, digits
+    written = "card " + draw(sprinkled(text)) + cvv
+    return "card_number", written, digits + (f"\nre:(?i)cvv\\W*{cvv[5:]}(?!\\d)" if cvv else "")
 
 
 @st.composite
@@ -90,7 +92,9 @@ def dob(draw: st.DrawFn) -> tuple[str, str, str]:
         f"{month:02d}/{day:02d}/{year}", f"{year}{dash}{month:02d}{dash}{day:02d}",
         f"{day:02d}{dash}{MONTHS[month - 1]}{dash}{year}", f"{MONTHS[month - 1]} {day}, {year}",
     ]))
-    return "dob", draw(st.sampled_from(["DOB ", "date of birth: ", "born "])) + draw(sprinkled(text)), str(year)
+    written = draw(sprinkled(text))
+    # A year alone is too short to look for in a whole page: the written date, normalised, is.
+    return "dob", draw(st.sampled_from(["DOB ", "date of birth: ", "born "])) + written, "re:" + re.escape(normalize(text))
 
 
 @st.composite
@@ -102,25 +106,28 @@ def bank(draw: st.DrawFn) -> tuple[str, str, str]:
 @st.composite
 def cvv(draw: st.DrawFn) -> tuple[str, str, str]:
     digits = str(draw(st.integers(100, 9999)))
-    return "card_security_code", draw(st.sampled_from(["cvv ", "CVC: ", "security code "])) + digits, digits
+    return ("card_security_code", draw(st.sampled_from(["cvv ", "CVC: ", "security code "])) + digits,
+            f"re:(?i)(?:cvv|cvc|code)\\W*{digits}(?!\\d)")
 
 
 IDENTIFIERS = st.one_of(ssn(), card(), medicaid(), dob(), bank(), cvv())
 
 
 def digits_of(text: str) -> str:
-    return re.sub(r"\D", "", scan_free(text))
-
-
-def scan_free(text: str) -> str:
     """Digits as a reader sees them: full-width and invisible characters normalised."""
-    from bot.privacy.phi import normalize
-
-    return normalize(text)
+    return re.sub(r"\D", "", normalize(text))
 
 
 def leaked(secret: str, text: str) -> bool:
-    return secret in digits_of(text)
+    """Whether any part of the identifier survived: its digits (8 or more of them, so a page's
+    other numbers cannot match by chance), or, for short ones, the pattern "re:..." around them."""
+    for part in secret.split("\n"):
+        if part.startswith("re:"):
+            if re.search(part[3:], normalize(text)):
+                return True
+        elif part in digits_of(text):
+            return True
+    return False
 
 
 @settings(max_examples=400, deadline=None)
@@ -139,7 +146,7 @@ def test_every_variant_of_every_identifier_is_redacted(found: tuple[str, str, st
 ])
 def test_the_probes_own_examples(text: str, kind: str) -> None:
     result = scan(text)
-    assert kind in result.kinds and not re.search(r"\d{3}", digits_of(result.text)), result
+    assert kind in result.kinds and not re.search(r"\d{3}", normalize(result.text)), result
 
 
 @pytest.mark.parametrize("text", ["my NPI is 1 2 3 4 5 6 7 8 9 3", "call 919\u2013555\u20130134",

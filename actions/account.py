@@ -38,6 +38,16 @@ def _channel(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "rest"
 
 
+def _session(tracker: Tracker) -> str | None:
+    """The channel session of this turn (issue 14), set by the channel, never by the user.
+    A turn the system started (trigger_intent) has none, so it is never verified."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    if metadata.get("is_external"):
+        return None
+    session = metadata.get("session")
+    return str(session) if session else None
+
+
 def _minutes(seconds: int) -> int:
     return max(1, -(-seconds // 60))
 
@@ -54,11 +64,13 @@ class AccountAction(ServiceAction, metaclass=ABCMeta):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        ncid = self.services.accounts.identity.verified_ncid(sender_id=tracker.sender_id)
+        ncid = self.services.accounts.identity.verified_ncid(sender_id=tracker.sender_id,
+                                                             session=_session(tracker))
         if ncid is None:
             dispatcher.utter_message(
                 response="utter_identity_expired" if tracker.get_slot("verified") else "utter_identity_needed")
-            return [SlotSet("verified", False), SlotSet("verified_until", None),
+            # The NCID is asked again too: the one in the tracker may be another session's.
+            return [SlotSet("verified", False), SlotSet("verified_until", None), SlotSet("ncid", None),
                     SlotSet("pending_action", self.name()), *_clear_identity(), ActiveLoop("identity_form")]
         account = self.services.accounts.directory.lookup(ncid)
         if account is None or account.state == "disabled":
@@ -138,7 +150,8 @@ class ActionVerifyIdentity(ServiceAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        result = self.services.accounts.identity.complete(sender_id=tracker.sender_id, channel=_channel(tracker))
+        result = self.services.accounts.identity.complete(sender_id=tracker.sender_id, session=_session(tracker),
+                                                          channel=_channel(tracker))
         events = _clear_identity()
         if isinstance(result, Verified):
             dispatcher.utter_message(response="utter_identity_verified",
@@ -171,7 +184,8 @@ class ValidateRegistrationStatusForm(FormValidationAction):
 
 class ActionRegistrationStatus(ServiceAction):
     """Says only what the portal's own E05/E06 messages say: a new NCID waits, an unknown
-    or unregistered one enrolls (one reply for both), a disabled one escalates."""
+    or unregistered one enrolls (one reply for both), a disabled one escalates. Which of
+    these applies is said only after the identity check (issue 14)."""
 
     def name(self) -> str:
         return "action_registration_status"
@@ -179,15 +193,26 @@ class ActionRegistrationStatus(ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         accounts = self.services.accounts
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        wait = accounts.admit_status_check(sender_id=tracker.sender_id, client=metadata.get("client"))
+        if wait is not None:  # issue 14: look-ups are throttled per conversation and per client
+            dispatcher.utter_message(response="utter_status_rate_limited", minutes=_minutes(wait))
+            return [SlotSet("ncid", None)]
         status = accounts.registration_status(ncid_text=str(tracker.get_slot("ncid") or ""),
                                               sender_id=tracker.sender_id, channel=_channel(tracker))
         if status.kind == "invalid":
             dispatcher.utter_message(response="utter_identity_bad_ncid")
             return [SlotSet("ncid", None)]
-        verified = accounts.identity.verified_ncid(sender_id=tracker.sender_id) == tracker.get_slot("ncid")
+        verified = accounts.identity.verified_ncid(sender_id=tracker.sender_id,
+                                                   session=_session(tracker)) == tracker.get_slot("ncid")
+        if not verified:
+            # Issue 14: the account's state is told only to whoever passed its identity check;
+            # anyone else gets one answer that covers every state and tells none.
+            dispatcher.utter_message(response="utter_status_unverified")
+            return [SlotSet("ncid", None)]
         dispatcher.utter_message(response=f"utter_status_{status.kind}", minutes=status.minutes_left,
-                                 method=status.method if verified else None)
-        return [] if verified else [SlotSet("ncid", None)]  # the next check asks again
+                                 method=status.method)
+        return []
 
 
 # --- test calls --------------------------------------------------------------------------
@@ -238,8 +263,8 @@ class ActionExplainTestCallOutcome(ServiceAction):
             if article is not None:
                 dispatcher.utter_message(text=f"**{article.title}**\n\n{article.body.strip()}",
                                          json_message={"article": article.id})
-            ncid = self.services.accounts.identity.verified_ncid(sender_id=tracker.sender_id)
-            wait = self.services.phone_calls.retry_after(ncid=ncid) if ncid else 0
+            # The call's own account: this turn was started by the system, so it verifies nobody.
+            wait = self.services.phone_calls.retry_after(ncid=call.ncid)
             if wait:
                 _rate_limited(dispatcher, self.services, wait)
             else:
@@ -270,8 +295,10 @@ class ActionNewActivationCode(AccountAction):
         except RateLimited as exc:
             dispatcher.utter_message(response="utter_activation_rate_limited", minutes=_minutes(exc.retry_after))
             return []
+        # The response's `stored` placeholder is what history keeps; the QR is a one-time link.
+        base = (self.services.settings.public_url or "").rstrip("/")
         dispatcher.utter_message(response="utter_activation_code", code=new.code, url=new.url,
-                                 image=new.qr_data_url, minutes=10,
+                                 image=f"{base}{new.qr_path}", minutes=10,
                                  expires_at=_local_time(self.services, new.expires_at))
         return [SlotSet("authenticator_code", None), ActiveLoop("authenticator_code_form")]
 

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.errors import RateLimited
 from bot.services.container import Services
 from bot.tickets.diagnosis import build_diagnosis, load_patterns
 from bot.tickets.service import TicketForm
@@ -321,10 +322,16 @@ class ActionSubmitTicket(ServicesMixin, Action):
             return await ActionTicketSummary().run(dispatcher, tracker, domain)
         form = TicketForm(ext=slots["phone_ext"], **{slot: str(slots[slot]) for slot in FORM_SLOTS})
         channel = (tracker.get_latest_input_channel() or None)
-        receipt = await asyncio.to_thread(
-            self.services.tickets.create, form=form, diagnosis=build_diagnosis(tracker.events).as_dict(),
-            sender_id=tracker.sender_id, channel=channel, continued_from=tracker.get_slot("continued_from"),
-        )
+        client = ((tracker.latest_message or {}).get("metadata") or {}).get("client")
+        try:
+            receipt = await asyncio.to_thread(
+                self.services.tickets.create, form=form, diagnosis=build_diagnosis(tracker.events).as_dict(),
+                sender_id=tracker.sender_id, channel=channel, continued_from=tracker.get_slot("continued_from"),
+                client=client,
+            )
+        except RateLimited as exc:  # issue 14: Contact Us limits; the form stays filled in
+            dispatcher.utter_message(response="utter_ticket_rate_limited", minutes=max(1, -(-exc.retry_after // 60)))
+            return [SlotSet("ticket_confirmed", None), SlotSet("requested_slot", None)]
         dispatcher.utter_message(response="utter_ticket_submitted", tracking_number=receipt.tracking_number,
                                  email=form.email)
         return [SlotSet("tracking_number", receipt.tracking_number), SlotSet("ticket_stage", "submitted"),

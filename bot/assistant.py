@@ -77,6 +77,9 @@ class Assistant:
                              metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         metadata = dict(metadata or {})
         channel = str(metadata.get("channel") or "rest")
+        # Issue 14: the channel session an identity check binds to. Channels set their own;
+        # in-process callers (the terminal chat, scripts) are one local session per channel.
+        metadata.setdefault("session", f"local:{channel}")
         text = clean_text(text).strip()
         # Refusals below are answered without touching the conversation.
         if not text:
@@ -124,10 +127,11 @@ class Assistant:
             "intent_ranking": [{"name": intent, "confidence": 1.0}],
             "is_external": True,
         }
-        metadata = {**metadata, "is_external": True}
+        metadata = {**metadata, "is_external": True, "session": None}  # issue 14: verifies nobody
         channel = str(metadata.get("channel") or "rest")
         messages = await self._turn(sender_id, parse, channel=channel, metadata=metadata, prefix=[])
-        await self.live.publish(sender_id, [m.as_dict() for m in messages])
+        # Live listeners (another tab, a Slack post) get what is stored: never a secret.
+        await self.live.publish(sender_id, [m.as_stored().as_dict() for m in messages])
         return messages
 
     async def move_form(self, *, from_sender: str, to_sender: str, carry: Iterable[str], channel: str,

@@ -43,7 +43,8 @@ def create_services(settings: Settings, *, clock: Clock | None = None) -> Servic
     attach_account_services(services)  # services.accounts, services.phone_calls
     # --- issue 4: escalation services (tickets, outbox mail, call-center hours) ---
     services.mail = Outbox(sessions=services.sessions, clock=services.clock, smtp_url=settings.smtp_url)
-    services.tickets = TicketService(sessions=services.sessions, clock=services.clock, outbox=services.mail)
+    services.tickets = TicketService(sessions=services.sessions, clock=services.clock, outbox=services.mail,
+                                     security=settings.security)  # issue 14: Contact Us limits
     services.hours = CallCenterHours(settings.call_center, services.clock)
     # --- issue 7: shared state across workers (Redis when configured), metrics ---
     attach_shared_state(services)  # services.extras["shared_state"]
@@ -67,12 +68,18 @@ def attach_account_services(services: Services, *, hasher: PasswordHasher | None
 
 
 def attach_shared_state(services: Services) -> SharedState:
-    shared = build_shared_state(settings=services.settings, sessions=services.sessions)
+    shared = build_shared_state(settings=services.settings, sessions=services.sessions,
+                                now=lambda: services.clock.now().timestamp())
+    assert shared.throttle is not None
     # The services that count attempts consult the shared gate before their SQL check.
     accounts = services.accounts
     if accounts is not None:
         accounts.identity.limits = shared.limits
         accounts.activation.limits = shared.limits
+        accounts.activation.once = shared.throttle  # issue 14: one-time QR links
+        accounts.throttle = shared.throttle  # issue 14: registration-status look-ups
+    if getattr(services, "tickets", None) is not None:
+        services.tickets.throttle = shared.throttle  # issue 14: Contact Us tickets
     if services.phone_calls is not None:
         services.phone_calls.limits = shared.limits
     services.extras["shared_state"] = shared

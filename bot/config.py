@@ -6,6 +6,7 @@ request. Secrets are read only from the environment and are never part of repr()
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,33 @@ class CallCenterSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Issue 14: how long an identity check lasts and the abuse limits (config.yml ``security``).
+    See docs/security.md."""
+
+    identity_verified_minutes: int = 15  # a passed check, in the channel session that passed it
+    tickets_per_conversation_per_hour: int = 3
+    tickets_per_client_per_hour: int = 20  # one client address, any conversation
+    tickets_per_recipient_per_hour: int = 5  # acknowledgement emails to one address
+    status_checks_per_conversation_per_hour: int = 10
+    status_checks_per_client_per_hour: int = 30
+    staff_logins_per_client_per_15_minutes: int = 20  # failed or not, by client address
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], env: Mapping[str, str]) -> "SecuritySettings":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError(f"config security has unknown settings: {', '.join(sorted(unknown))}")
+        values = {name: int(value) for name, value in raw.items()}
+        if env.get("HELPDESK_IDENTITY_VERIFIED_MINUTES"):
+            values["identity_verified_minutes"] = int(env["HELPDESK_IDENTITY_VERIFIED_MINUTES"])
+        if any(value < 1 for value in values.values()):
+            raise ConfigError("config security: every limit must be a positive whole number")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str
     port: int
@@ -60,8 +88,12 @@ class Settings:
     call_center: CallCenterSettings
     action_endpoint: str | None = None
     redis_url: str | None = None
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     # Secrets: from the environment only, hidden from repr so they never reach logs.
     api_token: str | None = field(default=None, repr=False)
+    # Issue 14: production refuses to start without HELPDESK_API_TOKEN unless this says, by
+    # name, that the tracker and trigger_intent may be open (a private network only).
+    insecure_no_api_token: bool = False
     twilio_account_sid: str | None = field(default=None, repr=False)
     twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_from_number: str | None = None
@@ -162,7 +194,10 @@ class Settings:
                 ),
                 action_endpoint=env.get("HELPDESK_ACTION_ENDPOINT") or raw.get("action_endpoint"),
                 redis_url=env.get("HELPDESK_REDIS_URL") or None,
+                security=SecuritySettings.from_mapping(section("security"), env),
                 api_token=env.get("HELPDESK_API_TOKEN") or None,
+                insecure_no_api_token=(env.get("HELPDESK_INSECURE_NO_API_TOKEN") or "").lower()
+                in {"1", "true", "yes"},
                 twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
                 twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
                 twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
@@ -195,3 +230,7 @@ class Settings:
             raise ConfigError("nlu.fallback_threshold must be between 0 and 1")
         if self.mode == "production" and not self.secret_key:
             raise ConfigError("HELPDESK_SECRET_KEY must be set in production mode")
+        if self.mode == "production" and not self.api_token and not self.insecure_no_api_token:
+            raise ConfigError("HELPDESK_API_TOKEN must be set in production mode (or set "
+                              "HELPDESK_INSECURE_NO_API_TOKEN=1 to leave the tracker and trigger_intent "
+                              "open, on a private network only; see docs/security.md)")

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import PROVIDED, build_account_actions
 from bot.services.container import Services
-from tests.fakes.accounts import DEMO_ANSWERS, account_services, tracker, verify
+from tests.fakes.accounts import DEMO_ANSWERS, SESSION, account_services, tracker, verify
 from tests.fakes.clock import FixedClock
 
 DOMAIN: dict[str, Any] = {"forms": {
@@ -118,17 +118,28 @@ async def test_locked_ncid_ends_the_form_with_the_wait(actions: dict[str, Action
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
 
 
+def verified_as(services: Services, ncid: str, sender_id: str = "user-1") -> None:
+    """Marks the conversation verified for ``ncid`` in the test session (as a passed check would)."""
+    services.accounts.identity.verify_session(sender_id=sender_id, ncid=ncid, session=SESSION, channel="rest",
+                                              outcome="verified")
+
+
 @pytest.mark.parametrize("ncid, response", [
     ("newuser01", "utter_status_too_new"), ("notreg01", "utter_status_not_registered"),
     ("ghost99", "utter_status_not_registered"), ("disabled01", "utter_status_disabled"),
     ("phoneuser01", "utter_status_registered"),
 ])
-async def test_registration_status_reply_per_situation(actions: dict[str, Action], ncid: str, response: str) -> None:
+async def test_registration_status_reply_per_situation(actions: dict[str, Action], services: Services,
+                                                       ncid: str, response: str) -> None:
+    _, before = await run(actions["action_registration_status"], slots={"ncid": ncid})
+    assert responses(before) == ["utter_status_unverified"]  # issue 14: one answer before the check
+    verified_as(services, ncid)
     _, messages = await run(actions["action_registration_status"], slots={"ncid": ncid})
     assert responses(messages) == [response]
 
 
-async def test_new_ncid_is_told_how_many_minutes_to_wait(actions: dict[str, Action]) -> None:
+async def test_new_ncid_is_told_how_many_minutes_to_wait(actions: dict[str, Action], services: Services) -> None:
+    verified_as(services, "newuser01")
     _, messages = await run(actions["action_registration_status"], slots={"ncid": "newuser01"})
     assert messages[0]["minutes"] == 45
 
@@ -138,7 +149,7 @@ async def test_registration_method_is_disclosed_only_when_verified(actions: dict
     _, before = await run(actions["action_registration_status"], slots={"ncid": "phoneuser01"})
     verify(services, "user-1")
     _, after = await run(actions["action_registration_status"], slots={"ncid": "phoneuser01"})
-    assert before[0]["method"] is None and after[0]["method"] == "phone"
+    assert responses(before) == ["utter_status_unverified"] and after[0]["method"] == "phone"
 
 
 async def test_verified_user_gets_a_call_to_the_masked_primary(actions: dict[str, Action], services: Services) -> None:
@@ -236,7 +247,7 @@ async def test_activation_code_shows_code_url_and_qr_then_asks_for_the_app_code(
     events, messages = await run(actions["action_new_activation_code"])
     message = messages[0]
     assert message["response"] == "utter_activation_code" and message["url"].startswith("otpauth://")
-    assert message["image"].startswith("data:image/svg+xml") and message["minutes"] == 10
+    assert message["image"].startswith("/activation/qr/") and message["minutes"] == 10  # issue 14: a one-time link
     assert events[-1]["name"] == "authenticator_code_form"
 
 

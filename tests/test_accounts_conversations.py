@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import widget
+
 
 def say(client: Any, sender: str, text: str) -> list[dict[str, Any]]:
-    response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    response = widget.say(client, sender, text)
     assert response.status_code == 200
     return response.json()
 
@@ -23,12 +25,12 @@ def verified_caller(client: Any, scripted_accounts: None, demo_accounts: Any) ->
 
 
 def last_message_id(client: Any, sender: str) -> int:
-    items = client.get(f"/conversations/{sender}/messages").json()["messages"]
+    items = widget.history(client, sender).json()["messages"]
     return max(int(m["id"]) for m in items)
 
 
 def pushed_texts(client: Any, sender: str, after: int) -> str:
-    items = client.get(f"/conversations/{sender}/messages", params={"after": after}).json()["messages"]
+    items = widget.history(client, sender, after=after).json()["messages"]
     return "\n".join(str(m.get("text") or "") for m in items)
 
 

@@ -11,7 +11,7 @@ from bot.accounts.identity import Challenge, Failed, Locked, Verified
 from bot.accounts.models import AuditEntry
 from bot.services.container import Services
 from bot.storage.db import session_scope
-from tests.fakes.accounts import DEMO_ANSWERS, account_services, verify
+from tests.fakes.accounts import DEMO_ANSWERS, SESSION, account_services, verify
 from tests.fakes.clock import FixedClock
 
 
@@ -38,7 +38,7 @@ def fail_once(services: Services, sender: str, ncid: str) -> object:
     if isinstance(challenge, Locked):
         return challenge
     answer_both(services, sender, challenge, right=False)
-    return identity.complete(sender_id=sender)
+    return identity.complete(sender_id=sender, session=SESSION)
 
 
 def test_two_of_the_four_account_questions_are_asked(services: Services) -> None:
@@ -52,8 +52,8 @@ def test_right_answers_verify_ignoring_case_and_spacing(services: Services) -> N
     challenge = identity.begin(sender_id="s", ncid_text="phoneuser01")
     for i, q in enumerate(challenge.questions):
         identity.answer(sender_id="s", index=i, text=f"  {DEMO_ANSWERS[q].upper()}  ")
-    assert isinstance(identity.complete(sender_id="s"), Verified)
-    assert identity.verified_ncid(sender_id="s") == "phoneuser01"
+    assert isinstance(identity.complete(sender_id="s", session=SESSION), Verified)
+    assert identity.verified_ncid(sender_id="s", session=SESSION) == "phoneuser01"
 
 
 def test_one_wrong_answer_fails(services: Services) -> None:
@@ -61,8 +61,8 @@ def test_one_wrong_answer_fails(services: Services) -> None:
     challenge = identity.begin(sender_id="s", ncid_text="phoneuser01")
     identity.answer(sender_id="s", index=0, text=DEMO_ANSWERS[challenge.questions[0]])
     identity.answer(sender_id="s", index=1, text="wrong")
-    assert isinstance(identity.complete(sender_id="s"), Failed)
-    assert identity.verified_ncid(sender_id="s") is None
+    assert isinstance(identity.complete(sender_id="s", session=SESSION), Failed)
+    assert identity.verified_ncid(sender_id="s", session=SESSION) is None
 
 
 def test_unknown_ncid_gets_questions_and_fails_like_a_wrong_answer(services: Services) -> None:
@@ -72,7 +72,7 @@ def test_unknown_ncid_gets_questions_and_fails_like_a_wrong_answer(services: Ser
     assert identity.begin(sender_id="b", ncid_text="nobody99") == unknown  # stable, not random per try
     identity.answer(sender_id="a", index=0, text="Maple")
     identity.answer(sender_id="a", index=1, text="Rex")
-    assert identity.complete(sender_id="a") == fail_once(services, "c", "phoneuser01")
+    assert identity.complete(sender_id="a", session=SESSION) == fail_once(services, "c", "phoneuser01")
 
 
 def test_five_failures_lock_the_ncid_for_fifteen_minutes(services: Services, clock: FixedClock) -> None:
@@ -87,7 +87,7 @@ def test_right_answers_do_not_pass_while_locked(services: Services) -> None:
     for i in range(5):
         fail_once(services, "s", "phoneuser01")
     assert isinstance(services.accounts.identity.begin(sender_id="s", ncid_text="phoneuser01"), Locked)
-    assert isinstance(services.accounts.identity.complete(sender_id="s"), Failed)
+    assert isinstance(services.accounts.identity.complete(sender_id="s", session=SESSION), Failed)
 
 
 def test_failures_after_a_lock_relock_at_once(services: Services, clock: FixedClock) -> None:
@@ -111,9 +111,9 @@ def test_the_question_pair_is_kept_until_success(services: Services) -> None:
 
 def test_verification_belongs_to_one_conversation_and_expires(services: Services, clock: FixedClock) -> None:
     verify(services, "s")
-    assert services.accounts.identity.verified_ncid(sender_id="other") is None
+    assert services.accounts.identity.verified_ncid(sender_id="other", session=SESSION) is None
     clock.advance(minutes=15, seconds=1)
-    assert services.accounts.identity.verified_ncid(sender_id="s") is None
+    assert services.accounts.identity.verified_ncid(sender_id="s", session=SESSION) is None
 
 
 def test_bad_ncid_text_is_not_a_challenge(services: Services) -> None:

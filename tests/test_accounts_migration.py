@@ -67,7 +67,7 @@ def test_upgrade_creates_the_account_tables(engine: Engine) -> None:
 
 
 def test_migration_matches_the_models(engine: Engine) -> None:
-    upgrade(engine, "0002_accounts")
+    upgrade(engine, "0006_identity_session")  # 0002_accounts and issue 14's session binding
     import_all_models()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -93,3 +93,10 @@ def test_downgrade_removes_the_account_tables(engine: Engine) -> None:
     upgrade(engine, "0002_accounts")
     _downgrade(engine, "0001_core")
     assert not TABLES & set(sa.inspect(engine).get_table_names())
+
+
+def test_identity_session_migration_adds_and_removes_its_column(engine: Engine) -> None:
+    upgrade(engine, "0006_identity_session")
+    assert "session_key" in {c["name"] for c in sa.inspect(engine).get_columns("mfa_identity_checks")}
+    _downgrade(engine, "0002_accounts")
+    assert "session_key" not in {c["name"] for c in sa.inspect(engine).get_columns("mfa_identity_checks")}

@@ -50,7 +50,8 @@ def test_mailbox_renders_html_bodies_in_a_sandboxed_iframe(services: Services) -
 
 
 def test_mailbox_is_not_found_outside_development(tmp_path: Path) -> None:
-    services = make_services(tmp_path, clock=FixedClock(), mode="production", secret_key="k" * 32)
+    services = make_services(tmp_path, clock=FixedClock(), mode="production", secret_key="k" * 32,
+                             api_token="t" * 32)
     try:
         assert client_for(services).get("/dev/mailbox").status_code == 404
     finally:

@@ -179,7 +179,7 @@ def test_identity_failures_on_two_workers_lock_the_ncid_together(
         identity.begin(sender_id=f"s{i}", ncid_text=ncid)
         identity.answer(sender_id=f"s{i}", index=0, text="wrong")
         identity.answer(sender_id=f"s{i}", index=1, text="wrong")
-        results.append(identity.complete(sender_id=f"s{i}"))
+        results.append(identity.complete(sender_id=f"s{i}", session="local:rest"))
     first.close()
     second.close()
     client = redis.Redis.from_url(REDIS_URL)

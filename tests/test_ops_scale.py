@@ -178,8 +178,10 @@ def test_a_result_arriving_on_one_server_reaches_the_live_stream_held_by_the_oth
 
     async def main() -> dict[str, Any]:
         async with _client() as client:
-            await _turn(client, b, "live-0", "hello")
-            async with client.stream("GET", f"{b.url}/conversations/live-0/stream") as stream:
+            first = await client.post(b.url + "/webhooks/rest/webhook", json={"sender": "live-0", "message": "hello"})
+            credential = first.headers["X-Conversation-Token"]  # issue 14: the stream needs it
+            async with client.stream("GET", f"{b.url}/conversations/live-0/stream",
+                                     params={"credential": credential}) as stream:
                 lines = stream.aiter_lines()
                 assert (await anext(lines)).startswith(": connected")
                 trigger = await client.post(f"{a.url}/conversations/live-0/trigger_intent",

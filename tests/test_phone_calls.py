@@ -98,7 +98,7 @@ async def test_account_without_phones_cannot_get_a_call(services: Services) -> N
 
 
 async def test_without_twilio_in_production_calls_are_unavailable(tmp_path: Path, clock: FixedClock) -> None:
-    s = account_services(tmp_path, clock=clock, mode="production")
+    s = account_services(tmp_path, clock=clock, mode="production", api_token="t" * 32)
     try:
         assert s.phone_calls.simulator is None
         with pytest.raises(ServiceUnavailable):

@@ -83,11 +83,11 @@ def test_tracker_needs_the_api_token_when_one_is_configured(tmp_path: Any, nlu_m
 
 
 def test_history_returns_both_sides_of_the_conversation(client: Any) -> None:
-    post(client, {"sender": "h1", "message": "I got error E05"})
-    history = client.get("/conversations/h1/messages").json()["messages"]
+    credential = post(client, {"sender": "h1", "message": "I got error E05"}).headers["X-Conversation-Token"]
+    history = client.get("/conversations/h1/messages", headers={"X-Conversation-Token": credential}).json()["messages"]
     assert history[0]["from"] == "user" and history[0]["text"] == "I got error E05"
     assert history[1]["from"] == "bot" and "html" in history[1]["custom"]
-    later = client.get(f"/conversations/h1/messages?after={history[-1]['id']}").json()["messages"]
+    later = client.get(f"/conversations/h1/messages?after={history[-1]['id']}&credential={credential}").json()["messages"]
     assert later == []
 
 

@@ -114,21 +114,17 @@ def test_a_failed_test_call_is_explained_in_the_dm_with_a_retry_button(slack: Sl
     assert "Call me again" in buttons(pushed[-1])
 
 
-def test_an_activation_code_and_its_qr_png_are_uploaded_only_into_the_dm(slack: SlackDriver,
-                                                                         fake_slack: FakeSlack,
-                                                                         scripted_accounts: None,
-                                                                         demo_accounts: Any) -> None:
+def test_an_activation_code_reaches_only_its_user_and_slack_history_keeps_a_placeholder(
+        slack: SlackDriver, fake_slack: FakeSlack, scripted_accounts: None, demo_accounts: Any) -> None:
+    """Issue 14: the secret goes as an ephemeral DM message (never in the channel's history,
+    never an uploaded file that outlives it); the kept message is the placeholder."""
     replies = verify_in_dm(slack, "/new_activation_code_here", ncid="appuser01")
-    assert "Activation code:" in text_of(replies)
-    assert "image" not in str([b["type"] for c in replies for b in c.params["blocks"]])
-    fake_slack.wait_for("files.completeUploadExternal")
-    [upload] = fake_slack.of("upload")
-    assert upload.raw.startswith(b"\x89PNG\r\n\x1a\n")
-    [get_url] = fake_slack.of("files.getUploadURLExternal")
-    assert get_url.params["filename"] == "activation-qr.png" and int(get_url.params["length"]) == len(upload.raw)
-    [complete] = fake_slack.of("files.completeUploadExternal")
-    assert complete.params["channel_id"] == ALICE_DM
-    assert complete.params["files"][0]["id"] == get_url.response["file_id"]
+    assert "Activation code:" not in text_of(replies) and "otpauth://" not in text_of(replies)
+    assert "[activation code shown, expires" in text_of(replies)
+    [secret] = fake_slack.wait_for("chat.postEphemeral", 1)
+    assert secret.params["channel"] == ALICE_DM and secret.params["user"] == "U0ALICE"
+    assert "Activation code:" in str(secret.params["text"])
+    assert fake_slack.of("files.getUploadURLExternal") == []
 
 
 def test_the_identity_check_in_a_dm_links_the_slack_user(slack: SlackDriver, scripted_accounts: None,

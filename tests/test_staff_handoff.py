@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import widget
 from tests.fakes.staff import add_staff, sign_in
 
 
 def _say(client: Any, sender: str, text: str) -> list[dict[str, Any]]:
-    response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text,
-                                                           "metadata": {"channel": "web"}})
+    response = widget.say(client, sender, text, channel="web")
     assert response.status_code == 200
     return response.json()
 
@@ -46,7 +46,7 @@ def test_take_over_pauses_the_assistant_and_the_agent_reply_reaches_the_widget(
     assert sent.json() == {"sent": True}
     pushed = listener.get_nowait()
     assert "Let me check your NCID." in pushed["text"] and pushed["custom"]["agent"] == "Agent Tester"
-    history = client.get("/conversations/web-user-2/messages").json()["messages"]
+    history = widget.history(client, "web-user-2").json()["messages"]
     assert any("Let me check your NCID." in (m.get("text") or "") for m in history)
 
 
@@ -64,7 +64,7 @@ def test_agent_replies_are_redacted(client: Any, runtime: Any, agent_csrf: str) 
     client.post("/staff/conversations/web-user-4/take-over", data={"csrf_token": agent_csrf})
     client.post("/staff/conversations/web-user-4/reply", data={"text": "Is your SSN 123-45-6789?",
                                                                "csrf_token": agent_csrf})
-    history = client.get("/conversations/web-user-4/messages").json()["messages"]
+    history = widget.history(client, "web-user-4").json()["messages"]
     assert all("123-45-6789" not in (m.get("text") or "") for m in history)
 
 

@@ -211,7 +211,7 @@ def test_phone_simulator_does_not_exist_with_real_twilio(client: TestClient) -> 
 
 
 def test_phone_simulator_does_not_exist_in_production(tmp_path: Path) -> None:
-    s = account_services(tmp_path, clock=FixedClock(), mode="production")
+    s = account_services(tmp_path, clock=FixedClock(), mode="production", api_token="t" * 32)
     try:
         with TestClient(Starlette(routes=routes(s))) as c:
             assert c.get("/dev/phone").status_code == 404

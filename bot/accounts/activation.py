@@ -19,7 +19,7 @@ from bot.accounts.directory import Directory
 from bot.accounts.models import ActivationCode, utc
 from bot.errors import RateLimited
 from bot.services.clock import Clock
-from bot.services.redis_limits import Limits, LocalLimits  # issue 7
+from bot.services.redis_limits import Limits, LocalLimits, MemoryLimits  # issue 7
 from bot.storage.db import session_scope
 
 VALID_MINUTES = 10
@@ -33,11 +33,15 @@ _SIX_DIGITS = re.compile(r"\d{6}")
 class NewActivation:
     code: str  # the secret, grouped for typing into the app
     url: str  # otpauth:// URI, also what the QR code holds
-    qr_data_url: str  # data:image/svg+xml;base64,...
+    qr_data_url: str  # data:image/svg+xml;base64,... (the staff console's live page)
     expires_at: datetime
+    qr_path: str = ""  # issue 14: a one-time link to the QR as PNG, valid while the code is
 
     def __repr__(self) -> str:
         return f"NewActivation(expires_at={self.expires_at.isoformat()})"
+
+
+QR_PATH = "/activation/qr/"
 
 
 class ActivationService:
@@ -49,6 +53,8 @@ class ActivationService:
     ) -> None:
         self._sessions, self._directory, self._box, self._clock = sessions, directory, box, clock
         self._per_hour = per_hour
+        # Issue 14: remembers which one-time QR links were used (Redis when configured).
+        self.once: Limits = MemoryLimits()
 
     def generate(self, *, ncid: str, sender_id: str, channel: str = "rest") -> NewActivation:
         now = self._clock.now()
@@ -74,16 +80,43 @@ class ActivationService:
                 old.status = "superseded"
             secret = pyotp.random_base32()
             expires = now + timedelta(minutes=VALID_MINUTES)
-            session.add(ActivationCode(ncid=ncid, secret=self._box.encrypt(secret), created_at=now,
-                                       expires_at=expires, status="pending", attempts=0))
+            row = ActivationCode(ncid=ncid, secret=self._box.encrypt(secret), created_at=now,
+                                 expires_at=expires, status="pending", attempts=0)
+            session.add(row)
             audit.record(session, at=now, ncid=ncid, actor=sender_id, action="activation_code",
                          channel=channel, outcome="issued")
+            session.flush()
+            row_id = row.id
         uri = pyotp.TOTP(secret).provisioning_uri(name=ncid, issuer_name=ISSUER)
         qr = segno.make(uri, error="m")
         return NewActivation(
             code=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
             url=uri, qr_data_url=qr.svg_data_uri(scale=4), expires_at=expires,
+            qr_path=f"{QR_PATH}{row_id}.{self._box.sign(f'activation-qr:{row_id}')}",
         )
+
+    def qr_png(self, token: str) -> bytes | None:
+        """The QR of a pending code, once: the link is signed, works while the code is
+        pending and unexpired, and only for its first use. None otherwise."""
+        row_id, _, signature = token.removesuffix(".png").partition(".")
+        if not row_id.isascii() or not row_id.isdigit() or len(row_id) > 18 \
+                or not self._box.verify(f"activation-qr:{row_id}", signature):
+            return None
+        now = self._clock.now()
+        with session_scope(self._sessions) as session:
+            row = session.get(ActivationCode, int(row_id))
+            if row is None or row.status != "pending" or utc(row.expires_at) <= now:
+                return None
+            left = int((utc(row.expires_at) - now).total_seconds()) + 1
+            if not self.once.first_use(f"activation-qr:{row_id}", ttl_seconds=left):
+                return None
+            secret, ncid = self._box.decrypt(row.secret), row.ncid
+        import io
+
+        out = io.BytesIO()
+        uri = pyotp.TOTP(secret).provisioning_uri(name=ncid, issuer_name=ISSUER)
+        segno.make(uri, error="m").save(out, kind="png", scale=6, border=4)
+        return out.getvalue()
 
     def confirm(self, *, ncid: str, code: str, sender_id: str, channel: str = "rest") -> str:
         """One of: confirmed, invalid_format, wrong_code, expired, no_pending, replayed, too_many."""

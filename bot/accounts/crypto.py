@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
 import os
 import tempfile
@@ -25,7 +26,18 @@ DEV_KEY_FILE = PROJECT_ROOT / "var" / "dev-secret.key"
 
 class SecretBox:
     def __init__(self, key: str | bytes) -> None:
-        self._fernet = Fernet(_fernet_key(key))
+        fernet_key = _fernet_key(key)
+        self._fernet = Fernet(fernet_key)
+        # A separate key for signatures, so a signature never helps against the encryption.
+        self._signing = hashlib.sha256(b"helpdesk-signing:" + fernet_key).digest()
+
+    def sign(self, message: str) -> str:
+        """A URL-safe HMAC-SHA256 of ``message`` (issue 14: one-time QR links, conversation credentials)."""
+        digest = hmac.new(self._signing, message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def verify(self, message: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(message).encode(), signature.encode())
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -6,12 +6,16 @@
   Five failures lock the NCID for 15 minutes, and every further failure locks it again.
 - The pair of questions is kept until a success, so restarting cannot re-roll them.
 - Answers are checked as they arrive; only the pass/fail result is kept, server-side.
-- A success verifies this conversation (sender id) only, for ``verified_minutes``.
+- A success verifies this conversation (sender id) only, for ``verified_minutes``, and only
+  for the channel session that passed it (issue 14): the web widget's conversation
+  credential, the Slack user, the API client, or an anonymous REST client's address. A turn
+  started by the system (trigger_intent) has no session, so it is never verified.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +43,13 @@ QUESTION_CHOICES = (
     "What is your favorite movie?",
     "What was your childhood nickname?",
 )
+
+
+def session_key(session: str | None) -> str | None:
+    """What is stored for a channel session: a digest, so the table names no address."""
+    if not session:
+        return None
+    return hashlib.sha256(f"identity-session:{session}".encode()).hexdigest()[:64]
 
 
 @dataclass(frozen=True)
@@ -124,49 +135,80 @@ class IdentityService:
             results[index] = ok
             check.results = results
 
-    def complete(self, *, sender_id: str, channel: str = "rest") -> Verified | Failed | Locked:
+    def complete(self, *, sender_id: str, session: str | None, channel: str = "rest") -> Verified | Failed | Locked:
         now = self._clock.now()
-        with session_scope(self._sessions) as session:
-            check = session.get(IdentityCheck, sender_id)
+        key = session_key(session)
+        with session_scope(self._sessions) as db:
+            check = db.get(IdentityCheck, sender_id)
             if check is None:
                 return Failed(remaining=MAX_FAILURES)
-            lock = _lockout(session, check.ncid, now)
+            lock = _lockout(db, check.ncid, now)
             if lock.locked_until and utc(lock.locked_until) > now:
-                session.delete(check)
-                audit.record(session, at=now, ncid=check.ncid, actor=sender_id,
+                db.delete(check)
+                audit.record(db, at=now, ncid=check.ncid, actor=sender_id,
                              action="identity_check", channel=channel, outcome="locked")
                 return Locked(int((utc(lock.locked_until) - now).total_seconds()))
-            passed = len(check.results) == 2 and all(check.results)
+            passed = len(check.results) == 2 and all(check.results) and key is not None
             lock.updated_at = now
             if passed:
                 self.limits.clear(f"identity:{check.ncid}")  # issue 7
                 lock.failures, lock.positions, lock.locked_until = 0, None, None
                 check.results, check.verified_until = [], now + self._verified
-                audit.record(session, at=now, ncid=check.ncid, actor=sender_id,
+                check.session_key = key
+                audit.record(db, at=now, ncid=check.ncid, actor=sender_id,
                              action="identity_check", channel=channel, outcome="verified")
                 return Verified(ncid=check.ncid, until=now + self._verified)
             # --- issue 7: concurrent failures on several workers are all counted ---
             shared = self.limits.count_failure(f"identity:{check.ncid}", window_seconds=LOCK_MINUTES * 60)
             lock.failures = max(lock.failures + 1, shared)
-            session.delete(check)
+            db.delete(check)
             if lock.failures >= MAX_FAILURES:
                 lock.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                audit.record(session, at=now, ncid=check.ncid, actor=sender_id,
+                audit.record(db, at=now, ncid=check.ncid, actor=sender_id,
                              action="identity_check", channel=channel, outcome="failed_locked")
                 return Locked(LOCK_MINUTES * 60)
-            audit.record(session, at=now, ncid=check.ncid, actor=sender_id,
+            audit.record(db, at=now, ncid=check.ncid, actor=sender_id,
                          action="identity_check", channel=channel, outcome="failed",
                          detail={"failures": lock.failures})
             return Failed(remaining=MAX_FAILURES - lock.failures)
 
-    def verified_ncid(self, *, sender_id: str) -> str | None:
-        """The NCID this conversation verified, while the verification lasts."""
+    @property
+    def verified_minutes(self) -> int:
+        return int(self._verified.total_seconds() // 60)
+
+    def verified_ncid(self, *, sender_id: str, session: str | None) -> str | None:
+        """The NCID this conversation verified in this channel session, while it lasts."""
+        key = session_key(session)
+        if key is None:
+            return None
         now = self._clock.now()
-        with session_scope(self._sessions) as session:
-            check = session.get(IdentityCheck, sender_id)
+        with session_scope(self._sessions) as db:
+            check = db.get(IdentityCheck, sender_id)
             if check is None or check.verified_until is None or utc(check.verified_until) <= now:
                 return None
+            if check.session_key is None or not hmac.compare_digest(check.session_key, key):
+                return None
             return check.ncid
+
+    def verify_session(self, *, sender_id: str, ncid: str, session: str, channel: str, outcome: str) -> bool:
+        """Marks a conversation verified for ``ncid`` in ``session`` without questions, for a
+        channel that authenticated the person itself (a linked Slack user). False when it
+        already was."""
+        now = self._clock.now()
+        key = session_key(session)
+        with session_scope(self._sessions) as db:
+            check = db.get(IdentityCheck, sender_id)
+            if check is not None and check.verified_until is not None and utc(check.verified_until) > now \
+                    and check.ncid == ncid and check.session_key == key:
+                return False
+            if check is None:
+                check = IdentityCheck(sender_id=sender_id, ncid=ncid, positions=[], results=[], started_at=now)
+                db.add(check)
+            check.ncid, check.results, check.session_key = ncid, [], key
+            check.verified_until = now + self._verified
+            audit.record(db, at=now, ncid=ncid, actor=sender_id, action="identity_check",
+                         channel=channel, outcome=outcome)
+            return True
 
     def forget(self, *, sender_id: str) -> None:
         with session_scope(self._sessions) as session:

@@ -99,6 +99,8 @@ class IdentityCheck(Base):
     results: Mapped[list[bool]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     verified_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Issue 14: a digest of the channel session that passed the check (see identity.session_key).
+    session_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class TestCall(Base):

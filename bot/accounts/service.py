@@ -3,6 +3,7 @@ registration status and activation codes."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -16,7 +17,9 @@ from bot.accounts.crypto import SecretBox, secret_box
 from bot.accounts.directory import Directory, SqlDirectory, normalize_ncid
 from bot.accounts.identity import IdentityService
 from bot.accounts.models import STATE_DISABLED, STATE_REGISTERED, utc
+from bot.config import SecuritySettings
 from bot.errors import ConfigError
+from bot.services.redis_limits import Limits, MemoryLimits
 from bot.services.clock import Clock
 from bot.storage.db import session_scope
 
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 NEW_NCID_WAIT = timedelta(minutes=60)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)
@@ -36,11 +43,24 @@ class RegistrationStatus:
 class AccountService:
     def __init__(
         self, *, sessions: sessionmaker[Session], directory: Directory, box: SecretBox, clock: Clock,
-        identity: IdentityService | None = None,
+        identity: IdentityService | None = None, security: "SecuritySettings | None" = None,
     ) -> None:
         self.sessions, self.directory, self.box, self.clock = sessions, directory, box, clock
         self.identity = identity or IdentityService(sessions=sessions, directory=directory, clock=clock)
         self.activation = ActivationService(sessions=sessions, directory=directory, box=box, clock=clock)
+        # Issue 14: registration-status look-ups are throttled (the shared throttle when attached).
+        self.security = security or SecuritySettings()
+        self.throttle: Limits = MemoryLimits(clock=lambda: clock.now().timestamp())
+
+    def admit_status_check(self, *, sender_id: str, client: str | None) -> int | None:
+        """None when another registration-status look-up may run, else seconds to wait."""
+        now = self.clock.now()
+        checks = [(f"status:conversation:{_digest(sender_id)}", self.security.status_checks_per_conversation_per_hour)]
+        if client:
+            checks.append((f"status:client:{_digest(client)}", self.security.status_checks_per_client_per_hour))
+        waits = [self.throttle.admit(key, limit=limit, window_seconds=3600, now=now) for key, limit in checks]
+        refused = [wait for wait in waits if wait is not None]
+        return max(refused) if refused else None
 
     def registration_status(self, *, ncid_text: str, sender_id: str, channel: str = "rest") -> RegistrationStatus:
         ncid = normalize_ncid(ncid_text)
@@ -76,7 +96,11 @@ def build_account_service(
     """The directory (secrets sealed with the configured key) and the account service over it."""
     box = secret_box(settings)
     directory = SqlDirectory(sessions=sessions, box=box, hasher=hasher or _hasher(settings))
-    return AccountService(sessions=sessions, directory=directory, box=box, clock=clock)
+    # Issue 14: a passed identity check lasts the configured minutes, for the session that passed it.
+    identity = IdentityService(sessions=sessions, directory=directory, clock=clock,
+                               verified_minutes=settings.security.identity_verified_minutes)
+    return AccountService(sessions=sessions, directory=directory, box=box, clock=clock, identity=identity,
+                          security=settings.security)
 
 
 _ARGON2_KNOBS = frozenset({"time_cost", "memory_cost", "parallelism", "hash_len", "salt_len"})

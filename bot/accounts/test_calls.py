@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.errors import BadRequest, RateLimited, ServiceUnavailable
 from bot.services.clock import Clock
 from bot.services.conversation_bus import ConversationBus
-from bot.services.phone_calls import (DEV_AUTH_TOKEN, DEV_FROM_NUMBER, CallBackend, CallRefused,
+from bot.services.phone_calls import (DEV_FROM_NUMBER, CallBackend, CallRefused,
                                       SimulatedTwilio, TwilioBackend)
 from bot.services.redis_limits import Limits, LocalLimits  # issue 7
 from bot.storage.db import session_scope
@@ -76,7 +76,7 @@ class TestCallService:
             backend = TwilioBackend(account_sid=settings.twilio_account_sid,
                                     auth_token=settings.twilio_auth_token, base_url=settings.twilio_base_url)
         elif settings.development:
-            backend = SimulatedTwilio(clock=clock, auth_token=settings.twilio_auth_token or DEV_AUTH_TOKEN)
+            backend = SimulatedTwilio(clock=clock, auth_token=settings.twilio_auth_token)
         base = settings.public_url or f"http://{settings.host}:{settings.port}"
         return cls(sessions=sessions, directory=directory, clock=clock, bus=bus, backend=backend,
                    from_number=settings.twilio_from_number or DEV_FROM_NUMBER, public_base=base)

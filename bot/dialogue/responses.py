@@ -18,6 +18,10 @@ class BotMessage:
     buttons: list[dict[str, str]] = field(default_factory=list)
     image: str | None = None
     custom: dict[str, Any] | None = None
+    # Issue 14: a message that carries a secret (an activation code) says so by this
+    # placeholder. The text, image and custom go to the user in the live reply only; the
+    # stored event, and so history, the tracker, staff views and exports, hold the placeholder.
+    stored: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -32,8 +36,17 @@ class BotMessage:
         return out
 
     def as_event(self, timestamp: float) -> dict[str, Any]:
+        if self.stored is not None:
+            return {"event": "bot", "timestamp": timestamp, "text": self.stored,
+                    "data": {"buttons": self.buttons or None, "image": None, "custom": None}}
         return {"event": "bot", "timestamp": timestamp, "text": self.text,
                 "data": {"buttons": self.buttons or None, "image": self.image, "custom": self.custom}}
+
+    def as_stored(self) -> "BotMessage":
+        """What may be kept or sent to anyone but the live reply's reader: the placeholder."""
+        if self.stored is None:
+            return self
+        return BotMessage(text=self.stored, buttons=list(self.buttons))
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> "BotMessage":
@@ -58,7 +71,7 @@ class ResponseRenderer:
         self._compiled: dict[tuple[str, int, str], Any] = {}
         for name, variants in self._responses.items():
             for i, variant in enumerate(variants):
-                for key in ("text", "image"):
+                for key in ("text", "image", "stored"):
                     if isinstance(variant.get(key), str):
                         try:
                             self._compiled[(name, i, key)] = self._env.from_string(variant[key])
@@ -80,7 +93,7 @@ class ResponseRenderer:
         variant = variants[index]
         context = {"slots": _Slots(slots), **(variables or {})}
         message = BotMessage()
-        for key in ("text", "image"):
+        for key in ("text", "image", "stored"):
             template = self._compiled.get((name, index, key))
             if template is not None:
                 try:

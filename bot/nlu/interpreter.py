@@ -58,7 +58,7 @@ class Interpreter:
         if raw:
             try:
                 values = json.loads(raw)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # RecursionError: a payload nested 1,000+ deep
                 values = None
             if isinstance(values, dict):
                 for name, value in values.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.ops.metrics import Metrics
 from bot.services.live import LiveHub
 from bot.services.redis_client import Breaker, RedisSettings, sync_client
-from bot.services.redis_limits import Limits, LocalLimits, RedisLimits
+from bot.services.redis_limits import Limits, LocalLimits, MemoryLimits, RedisLimits
 from bot.services.redis_locks import ConversationLocks, LocalLocks, RedisLocks
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ class SharedState:
     live: LiveHub
     limits: Limits
     metrics: Metrics
+    # Issue 14: abuse limits with no SQL record behind them (tickets, status look-ups, staff
+    # sign-in by address, one-time links): counted here, or in Redis across workers.
+    throttle: Limits | None = None
     redis: RedisSettings | None = None
     sync_redis: Any = None
 
@@ -48,7 +51,8 @@ class SharedState:
             self.sync_redis.close()
 
 
-def build_shared_state(*, settings: Settings, sessions: sessionmaker[Session]) -> SharedState:
+def build_shared_state(*, settings: Settings, sessions: sessionmaker[Session],
+                       now: Callable[[], float]) -> SharedState:
     metrics = Metrics()
     metrics.watch_sessions(sessions)
     config = RedisSettings.from_settings(settings)
@@ -57,7 +61,8 @@ def build_shared_state(*, settings: Settings, sessions: sessionmaker[Session]) -
         metrics.redis_errors.labels(operation=operation).inc()
 
     if config is None:
-        return SharedState(locks=LocalLocks(), live=LiveHub(), limits=LocalLimits(), metrics=metrics)
+        return SharedState(locks=LocalLocks(), live=LiveHub(), limits=LocalLimits(), metrics=metrics,
+                           throttle=MemoryLimits(clock=now))
     from bot.services.redis_live import RedisLiveHub
 
     sync = sync_client(config)
@@ -68,5 +73,6 @@ def build_shared_state(*, settings: Settings, sessions: sessionmaker[Session]) -
         limits=RedisLimits(sync, prefix=config.prefix, on_error=failed, breaker=breaker),
         metrics=metrics, redis=config, sync_redis=sync,
     )
+    shared.throttle = shared.limits
     log.info("shared state in Redis (key prefix %s)", config.prefix)
     return shared

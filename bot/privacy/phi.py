@@ -5,15 +5,23 @@ them typing it, so every user turn is scanned before it is stored: each finding 
 replaced by a label such as ``[redacted SSN]`` and only the *kinds* found are kept,
 never the values. Detectors favour precision on what help-desk users really type
 (NPIs, phone numbers, tracking numbers, error codes) over catching every format.
+
+Issue 14: the text is first normalised, so the same number written differently is found
+the same way: Unicode NFKC (full-width digits), format characters removed (zero-width
+space, soft hyphen, ...), every dash and space character unified, and digits spelled out
+one by one ("1 2 3 - 4 5 - ...") joined. When something is found, the redacted text is the
+normalised one; text with no finding is returned exactly as typed.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 LABELS = {
     "ssn": "[redacted SSN]",
+    "card_security_code": "[redacted card security code]",
     "dob": "[redacted date of birth]",
     "medicaid_id": "[redacted Medicaid ID]",
     "card_number": "[redacted card number]",
@@ -27,7 +35,7 @@ _NPI_CONTEXT = re.compile(
 )
 _PHONE = re.compile(r"(?<![\d-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?![\d-])")
 
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}([- ]?)(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])")
+_SSN = re.compile(r"(?<![\d.-])(?!000|666|9\d\d)\d{3}([-. ]?)(?!00)\d{2}\1(?!0000)\d{4}(?![\d-]|\.\d)")
 _MEDICAID = re.compile(r"(?<![\w-])\d{9}[A-Za-z](?![\w-])")
 _MEDICAID_CONTEXT = re.compile(
     r"\b(?:recipient|medicaid|member|beneficiary|patient)\s*(?:id|number|no\.?|#)\s*(?:is|:|#)?\s*"
@@ -38,6 +46,7 @@ _ACCOUNT = re.compile(
     r"\b(?:bank\s+)?(?:account|acct|routing)\s*(?:number|no\.?|#)?\s*(?:is|:|#)?\s*(\d[\d -]{4,20}\d)\b",
     re.I,
 )
+_CVV = re.compile(r"\b(?:cvv2?|cvc2?|cid|csc|security\s+code)\b\s*(?:is|:|#|=|-)?\s*(\d{3,4})\b", re.I)
 _CARD = re.compile(
     r"(?<![\d-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2}[ -]\d{1,7}|\d{4}[ -]\d{6}[ -]\d{5})(?![\d-])"
 )
@@ -52,6 +61,8 @@ _DATE = re.compile(
     r"|(?P<y2>\d{4})-(?P<m2>\d{1,2})-(?P<d2>\d{1,2})"
     rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?P<y3>\d{{4}})"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+(?P<y4>\d{{4}})"
+    rf"|\d{{1,2}}[-/.]{_MONTHS}[-/.](?P<y5>\d{{4}}|\d{{2}})"  # 02-Jan-1980
+    rf"|{_MONTHS}[-/.]\d{{1,2}}[-/.](?P<y6>\d{{4}})"  # Jan-02-1980
     r")(?![\d/-])",
     re.I,
 )
@@ -85,7 +96,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _year(match: re.Match[str]) -> int | None:
-    for group in ("y1", "y2", "y3", "y4"):
+    for group in ("y1", "y2", "y3", "y4", "y5", "y6"):
         raw = match.group(group)
         if raw:
             year = int(raw)
@@ -93,10 +104,44 @@ def _year(match: re.Match[str]) -> int | None:
     return None
 
 
+# Every dash-like character (Unicode category Pd, and the minus signs) reads as "-"; every
+# space-like one (Zs) as " "; format characters (Cf: zero-width space and joiners, soft
+# hyphen, BOM, direction marks) are dropped, as they are invisible anyway.
+_MINUS = frozenset("\u2212\ufe63\uff0d\u2043")
+
+
+def _unified(char: str) -> str:
+    if char.isascii():
+        return " " if char == "\t" else char
+    kind = unicodedata.category(char)
+    if kind == "Cf":
+        return ""
+    if kind == "Pd" or char in _MINUS:
+        return "-"
+    return " " if kind == "Zs" else char
+
+
+# Digits typed one at a time: "1 2 3 - 4 5 - 6 7 8 9" (single digits or dashes between spaces).
+_SPELLED = re.compile(r"(?<![\w-])\d(?: +(?:\d|-)(?![\w-])){5,}")
+
+
+def normalize(text: str) -> str:
+    """The text as the detectors read it (see the module's docstring)."""
+    if not text.isascii():
+        text = "".join(map(_unified, unicodedata.normalize("NFKC", text)))
+    elif "\t" in text:
+        text = text.replace("\t", " ")
+    if " " in text:
+        text = _SPELLED.sub(lambda m: m.group().replace(" ", ""), text)
+    return text
+
+
 def scan(text: str) -> PhiScan:
     """Return ``text`` with PHI/PII replaced by labels, and the kinds found."""
     if not text:
         return PhiScan(text=text or "", kinds=())
+    original = text
+    text = normalize(text)
     protected: list[tuple[int, int]] = []
     for pattern in (_TRACKING, _PHONE):
         protected += [m.span() for m in pattern.finditer(text)]
@@ -125,6 +170,9 @@ def scan(text: str) -> PhiScan:
             add(*m.span(), "card_number")
     for m in _SSN.finditer(text):
         add(*m.span(), "ssn")
+    if any(kind == "card_number" for _, _, kind in findings) or _CVV.search(text):
+        for m in _CVV.finditer(text):
+            add(*m.span(1), "card_security_code")
     for m in _DATE.finditer(text):
         window = text[max(0, m.start() - 40): m.start()]
         year = _year(m)
@@ -132,7 +180,7 @@ def scan(text: str) -> PhiScan:
             add(*m.span(), "dob")
 
     if not findings:
-        return PhiScan(text=text, kinds=())
+        return PhiScan(text=original, kinds=())
     redacted = text
     for start, end, kind in sorted(findings, reverse=True):
         redacted = redacted[:start] + LABELS[kind] + redacted[end:]

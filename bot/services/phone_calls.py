@@ -7,6 +7,7 @@ outcome means) lives in bot/accounts/test_calls.py, which talks to a ``CallBacke
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,6 @@ from bot.services.clock import Clock
 RING_SECONDS = 30
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_TIMEOUT_SECONDS = 10.0  # issue 7
-DEV_AUTH_TOKEN = "dev-simulator-auth-token"
 DEV_FROM_NUMBER = "+18006886696"
 
 
@@ -96,9 +96,11 @@ class SimCall:
 class SimulatedTwilio:
     """Plays Twilio's part for /dev/phone: holds the calls; the page drives the webhooks."""
 
-    def __init__(self, *, clock: Clock, auth_token: str = DEV_AUTH_TOKEN) -> None:
+    def __init__(self, *, clock: Clock, auth_token: str | None = None) -> None:
         self.account_sid = DEV_ACCOUNT_SID
-        self.auth_token = auth_token
+        # Issue 14: generated for each process (never a constant in the source), so forging a
+        # signed "confirmed" webhook takes more than reading the code.
+        self.auth_token = auth_token or secrets.token_urlsafe(32)
         self._clock = clock
         self.calls: dict[str, SimCall] = {}
 

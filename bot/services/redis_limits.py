@@ -44,6 +44,9 @@ class Limits(Protocol):
 
     def clear(self, key: str) -> None: ...
 
+    def first_use(self, key: str, *, ttl_seconds: int) -> bool:
+        """True only the first time ``key`` is used within ``ttl_seconds`` (one-time links)."""
+
 
 class LocalLimits:
     def admit(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> int | None:
@@ -54,6 +57,59 @@ class LocalLimits:
 
     def clear(self, key: str) -> None:
         return None
+
+    def first_use(self, key: str, *, ttl_seconds: int) -> bool:
+        return True  # nothing is remembered here: a one-time use needs MemoryLimits or Redis
+
+
+class MemoryLimits:
+    """Issue 14: counters kept in this process, for limits that have no SQL record to fall
+    back on (Contact Us tickets, status look-ups, staff sign-in by address, one-time links).
+    With Redis, RedisLimits takes their place so every worker counts together."""
+
+    MAX_KEYS = 50_000  # past this, expired counters are swept (and the oldest dropped)
+
+    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+        import threading
+        import time
+
+        self._now = clock or time.monotonic
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def _hit(self, key: str, ttl: float) -> int:
+        now = self._now()
+        with self._lock:
+            count, until = self._counts.get(key, (0, 0.0))
+            if until <= now:
+                count, until = 0, now + ttl
+            self._counts[key] = (count + 1, until)
+            if len(self._counts) > self.MAX_KEYS:
+                self._sweep(now)
+            return count + 1
+
+    def _sweep(self, now: float) -> None:
+        for old in [k for k, (_, until) in self._counts.items() if until <= now]:
+            del self._counts[old]
+        while len(self._counts) > self.MAX_KEYS:
+            del self._counts[next(iter(self._counts))]
+
+    def admit(self, key: str, *, limit: int, window_seconds: int, now: datetime) -> int | None:
+        stamp = now.timestamp()
+        window = int(stamp // window_seconds)
+        if self._hit(f"{key}:{window}", window_seconds) <= limit:
+            return None
+        return max(1, int((window + 1) * window_seconds - stamp))
+
+    def count_failure(self, key: str, *, window_seconds: int) -> int:
+        return self._hit(key, window_seconds)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)
+
+    def first_use(self, key: str, *, ttl_seconds: int) -> bool:
+        return self._hit(f"once:{key}", ttl_seconds) == 1
 
 
 class RedisLimits:
@@ -98,6 +154,16 @@ class RedisLimits:
         except RedisError:
             self._breaker.trip()
             self._on_error("limit")
+
+    def first_use(self, key: str, *, ttl_seconds: int) -> bool:
+        try:
+            self._check()
+            return bool(self._client.set(f"{self._prefix}once:{key}", 1, nx=True, ex=max(1, ttl_seconds)))
+        except RedisError as exc:
+            self._breaker.trip()
+            log.warning("redis one-time check unavailable (%s); refused", type(exc).__name__)
+            self._on_error("limit")
+            return False  # a one-time link fails closed
 
     def _check(self) -> None:
         if self._breaker.open:

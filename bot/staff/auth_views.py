@@ -11,7 +11,10 @@ from starlette.routing import BaseRoute, Route
 from bot.errors import BadRequest
 from bot.staff.console import Console, Forbidden403, form_text, safe_next
 
-LOGIN_ERROR = "The username or password is not right."
+# Issue 14: one answer for every refusal at the password step (unknown name, wrong password,
+# too many tries from this address), so it tells nobody which names exist.
+LOGIN_ERROR = ("The username or password is not right, or there were too many attempts from here. "
+               "Please check them and try again in a few minutes.")
 
 
 def routes(console: Console) -> list[BaseRoute]:
@@ -39,12 +42,11 @@ def routes(console: Console) -> list[BaseRoute]:
         username = await form_text(request, "username", limit=64)
         password = await form_text(request, "password", limit=256)
         target = safe_next(await form_text(request, "next", limit=500))
-        result = staff.sign_in(username=username, password=password)
+        client = request.client.host if request.client else "-"
+        result = staff.sign_in(username=username, password=password, client=client)
         if not result.ok or result.token is None:
-            message = (f"Too many failed attempts: this account is locked for {result.locked_minutes} "
-                       "minutes." if result.locked_minutes else LOGIN_ERROR)
-            return console.render(request, "login.html", {"error": message, "next": target, "username": username},
-                                  status=401)
+            return console.render(request, "login.html", {"error": LOGIN_ERROR, "next": target,
+                                                          "username": username}, status=401)
         response = RedirectResponse(f"/staff/login/code?next={quote(target, safe='')}", status_code=303)
         console.set_session_cookie(response, result.token)
         return response

@@ -103,7 +103,8 @@ class CallerCheck:
             return Outcome("changed", ncid=started.ncid, questions=_questions(started))
         for index, text in enumerate(answers):
             identity.answer(sender_id=key, index=index, text=text)
-        result = identity.complete(sender_id=key, channel=CHANNEL)
+        # The check is bound to the agent who made it (issue 14: a passed check has an owner).
+        result = identity.complete(sender_id=key, session=key, channel=CHANNEL)
         if isinstance(result, Verified):
             self._audit(member, result.ncid, "verified", until=result.until.isoformat())
             return Outcome("verified", ncid=result.ncid, until=result.until)
@@ -118,7 +119,7 @@ class CallerCheck:
         """Is ``ncid`` the caller this agent verified, and is the verification still running?"""
         if not ncid:
             return False
-        return self._identity().verified_ncid(sender_id=check_key(member)) == ncid
+        return self._identity().verified_ncid(sender_id=check_key(member), session=check_key(member)) == ncid
 
     def end(self, *, member: StaffMember) -> None:
         self._identity().forget(sender_id=check_key(member))

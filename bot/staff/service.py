@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.accounts.crypto import SecretBox
 from bot.accounts.models import utc
 from bot.errors import BadRequest
+from bot.services.redis_limits import Limits, MemoryLimits
 from bot.services.clock import Clock
 from bot.staff.models import ROLES, StaffSession, StaffUser
 from bot.storage.db import session_scope
@@ -115,6 +116,11 @@ class StaffService:
         self._key = signing_key
         # Checked against for an unknown username too, so timing does not tell which exist.
         self._dummy: str | None = None
+        # Issue 14: wrong passwords are counted per client address (all names) and per account
+        # *and* address, never per account alone, so an outsider cannot lock a supervisor out;
+        # the shared throttle (Redis across workers) when the console is built.
+        self.throttle: Limits = MemoryLimits(clock=lambda: clock.now().timestamp())
+        self.attempts_per_client = 20  # per 15 minutes; settings.security sets it
 
     # ------------------------------------------------------------------ accounts
     def add_user(self, *, username: str, display_name: str, role: str, password: str,
@@ -198,10 +204,20 @@ class StaffService:
             return pyotp.TOTP(self.box.decrypt(user.totp_secret)).at(self.clock.now())
 
     # ------------------------------------------------------------------ sign-in
-    def sign_in(self, *, username: str, password: str) -> SignInResult:
-        """Step one. Locked accounts and wrong passwords look the same to the caller,
-        except that a lock says for how long."""
+    def sign_in(self, *, username: str, password: str, client: str = "-") -> SignInResult:
+        """Step one. Unknown names, wrong passwords, locks and throttles all look the same to
+        the caller (issue 14: no "locked" answer that tells a real name from an unknown one).
+
+        ``client`` is the caller's address: more than ``attempts_per_client`` tries from one
+        address in 15 minutes, or ``max_failures`` wrong passwords for one account from one
+        address, refuse that address for ``lock_minutes``; the account stays open to others.
+        """
         now = self.clock.now()
+        window = self.policy.lock_minutes * 60
+        place = hashlib.sha256(f"staff-client:{client}".encode()).hexdigest()[:24]
+        if self.throttle.admit(f"staff-login:{place}", limit=self.attempts_per_client, window_seconds=window,
+                               now=now) is not None:
+            return SignInResult(ok=False)
         with session_scope(self.sessions) as session:
             user = session.scalar(select(StaffUser).where(StaffUser.username == normalize_username(username)))
             if user is None or not user.active:
@@ -209,10 +225,14 @@ class StaffService:
                     self._dummy = self.hasher.hash(secrets.token_hex(16))
                 self._verify(self._dummy, password)
                 return SignInResult(ok=False)
+            pair = f"staff-failures:{user.id}:{place}"
+            if self.throttle.count_failure(pair, window_seconds=window) > self.policy.max_failures:
+                return SignInResult(ok=False)  # this address guessed too often: refused, unchecked
             if user.locked_until and utc(user.locked_until) > now:
-                return SignInResult(ok=False, locked_minutes=_minutes(utc(user.locked_until) - now))
+                return SignInResult(ok=False)  # (a lock from the second step, which needs the password)
             if not self._verify(user.password_hash, password):
-                return self._failed(user, now)
+                return SignInResult(ok=False)  # counted above, for this address only
+            self.throttle.clear(pair)
             # Old rows go here rather than in a background job: sign-ins are rare and cheap.
             session.execute(delete(StaffSession).where(StaffSession.expires_at < now - timedelta(days=1)))
             token = secrets.token_urlsafe(32)

@@ -52,6 +52,12 @@ def build_console(runtime: "Runtime", *, hasher: PasswordHasher | None = None) -
         return existing
     settings = services.settings
     staff = staff_service(services, hasher=hasher)
+    from bot.composition import shared_state  # issue 14: sign-in throttles shared by workers
+
+    throttle = shared_state(services).throttle
+    if throttle is not None:
+        staff.throttle = throttle
+    staff.attempts_per_client = settings.security.staff_logins_per_client_per_15_minutes
     handoffs = HandoffRegistry(engine=services.engine, sessions=services.sessions, clock=services.clock,
                                store=runtime.assistant.store, live=runtime.live, hours=services.hours)
     runtime.assistant.handoff = handoffs

@@ -29,6 +29,7 @@ _LOAD = (select(_events.c.seq, _events.c.data)
          .where(_events.c.sender_id == bindparam("sender_id"), _events.c.seq > bindparam("after_seq"))
          .order_by(_events.c.seq))
 _EXISTS = select(_conversations.c.sender_id).where(_conversations.c.sender_id == bindparam("sender_id"))
+_CHANNEL = select(_conversations.c.channel).where(_conversations.c.sender_id == bindparam("sender_id"))
 # (An UPDATE's bind names must differ from its column names.)
 _TOUCH = (update(_conversations).where(_conversations.c.sender_id == bindparam("sender"))
           .values(updated_at=bindparam("at"), turn_count=_conversations.c.turn_count + 1,
@@ -54,6 +55,12 @@ class SqlTrackerStore:
     def exists(self, sender_id: str) -> bool:
         with self._engine.connect() as conn:
             return conn.scalar(_EXISTS, {"sender_id": sender_id}) is not None
+
+    def channel_of(self, sender_id: str) -> str | None:
+        """The channel that started the conversation (issue 14: who may continue it)."""
+        with self._engine.connect() as conn:
+            value = conn.scalar(_CHANNEL, {"sender_id": sender_id})
+        return str(value) if value is not None else None
 
     def append(self, sender_id: str, events: Sequence[dict[str, Any]], *, channel: str,
                latest_intent: str | None, now: datetime | None = None) -> None:

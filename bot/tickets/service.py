@@ -14,7 +14,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config import SecuritySettings
 from bot.privacy.phi import scan
+from bot.services.redis_limits import Limits, MemoryLimits
+from bot.tickets.limits import check_ticket_limits
 from bot.services.clock import Clock
 from bot.storage.db import session_scope
 from bot.storage.models import ConversationEvent
@@ -184,10 +187,14 @@ def get_status(*, session: Session, tracking_number: str, email: str) -> TicketS
 class TicketService:
     """What actions use: each method is one unit of work."""
 
-    def __init__(self, *, sessions: sessionmaker[Session], clock: Clock, outbox: "Outbox") -> None:
+    def __init__(self, *, sessions: sessionmaker[Session], clock: Clock, outbox: "Outbox",
+                 security: SecuritySettings | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.outbox = outbox
+        # Issue 14: Contact Us limits (bot/tickets/limits.py); the shared throttle when attached.
+        self.security = security or SecuritySettings()
+        self.throttle: Limits = MemoryLimits(clock=lambda: clock.now().timestamp())
 
     def create(
         self,
@@ -197,7 +204,12 @@ class TicketService:
         sender_id: str | None = None,
         channel: str | None = None,
         continued_from: str | None = None,
+        client: str | None = None,
     ) -> TicketReceipt:
+        """Raises RateLimited when a Contact Us limit is reached (``client``: the channel's
+        client address or user, from the turn's metadata)."""
+        check_ticket_limits(throttle=self.throttle, security=self.security, now=self.clock.now(),
+                            sender_id=sender_id, client=client, email=form.email)
         with session_scope(self.sessions) as session:
             ticket = create_ticket(
                 session=session, form=form, now=self.clock.now(), outbox=self.outbox,

@@ -63,3 +63,26 @@ def test_enter_in_the_input_sends_and_the_reply_is_announced(
     expect(log.locator(".msg.bot").first).to_be_visible(timeout=REPLY_TIMEOUT_MS)
     expect(chat_input).to_have_value("")
     expect(chat_input).to_be_focused()
+
+
+@pytest.mark.browser
+def test_a_sender_id_without_its_credential_shows_nothing_and_starts_afresh(page: Page, live_server_url: str) -> None:
+    """Issue 14: someone else's sender id in this browser's storage reveals nothing of their
+    conversation; the widget goes on in a new conversation of its own."""
+    import httpx
+
+    victim = "browser-victim-1"
+    started = httpx.post(f"{live_server_url}/webhooks/rest/webhook",
+                         json={"sender": victim, "message": "my secret note E06", "metadata": {"channel": "web"}})
+    assert started.status_code == 200 and started.headers["X-Conversation-Token"]
+    page.goto(f"{live_server_url}/")
+    page.evaluate(f"localStorage.setItem('mfa-helpdesk-sender', '{victim}'); "
+                  "localStorage.removeItem('mfa-helpdesk-credential')")
+    page.reload()
+    expect(page.locator(".msg.welcome")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    expect(page.locator(".msg", has_text="my secret note")).to_have_count(0)
+    page.fill("#chat-input", "Call center hours")
+    page.click("#chat-send")
+    expect(page.locator(".msg.bot", has_text="8").first).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    assert page.evaluate("localStorage.getItem('mfa-helpdesk-sender')") != victim
+    assert page.evaluate("localStorage.getItem('mfa-helpdesk-credential')")

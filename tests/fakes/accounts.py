@@ -53,10 +53,14 @@ class RecordingBus:
         return [t["entities"]["call_outcome"] for t in self.triggers]
 
 
+SESSION = "local:rest"  # issue 14: the channel session the test conversation's turns come from
+
+
 def tracker(sender_id: str = "user-1", *, slots: dict[str, Any] | None = None, text: str = "",
             intent: str = "", entities: list[dict[str, Any]] | None = None,
-            active_loop: str | None = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
+            active_loop: str | None = None, session: str | None = SESSION) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or [],
+              "metadata": {"session": session} if session else {}}
     events = [{"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}]
     return Tracker(sender_id, dict(slots or {}), latest, events, False, None,
                    {"name": active_loop} if active_loop else {}, None)
@@ -68,7 +72,7 @@ def verify(services: Services, sender_id: str = "user-1", ncid: str = "phoneuser
     challenge = identity.begin(sender_id=sender_id, ncid_text=ncid)
     for index, question in enumerate(challenge.questions):
         identity.answer(sender_id=sender_id, index=index, text=DEMO_ANSWERS[question])
-    identity.complete(sender_id=sender_id)
+    identity.complete(sender_id=sender_id, session=SESSION)
 
 
 @pytest.fixture

@@ -74,7 +74,8 @@ def buttons_blocks(buttons: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def to_slack(message: BotMessage, *, private: bool) -> SlackMessage:
-    """``private`` is True in a DM: only there may an image that is a secret (QR) be sent."""
+    """``private`` is True in a DM: only there may a data: image be uploaded; never one of a
+    message that carries a secret (issue 14), as an uploaded file outlives the message."""
     blocks: list[dict[str, Any]] = []
     text = mrkdwn(message.text) if message.text else ""
     if text:
@@ -83,7 +84,7 @@ def to_slack(message: BotMessage, *, private: bool) -> SlackMessage:
     if message.image:
         if is_safe_link(message.image) and message.image.lower().startswith(("http://", "https://")):
             blocks.append({"type": "image", "image_url": message.image, "alt_text": "image"})
-        elif message.image.startswith("data:") and private:
+        elif message.image.startswith("data:") and private and message.stored is None:
             files.append(_image_file(message))
     if message.buttons:
         blocks += buttons_blocks(message.buttons)

@@ -221,12 +221,16 @@ class SlackChannel:
         if not place.is_dm and self._is_account_request(text, before):
             await self._post(client, place, [BotMessage(text=say("dm_only"))])
             return
+        session = _session(place, user)
         if place.is_dm and user and self.settings.trust_links:
             ncid = self.links.ncid_for(team_id=place.team, user_id=user)
             if ncid is not None:
-                self.links.verify_dm(sender_id=sender, ncid=ncid)
-        metadata = {"channel": "slack", "slack": {"team": place.team, "user": user, "channel": place.channel,
-                                                  "thread_ts": place.thread_ts}}
+                self.links.verify_dm(sender_id=sender, ncid=ncid, session=session,
+                                     identity=self.runtime.services.accounts.identity)
+        # Issue 14: an identity check passed here holds for this Slack user only.
+        metadata = {"channel": "slack", "session": session, "client": session,
+                    "slack": {"team": place.team, "user": user, "channel": place.channel,
+                              "thread_ts": place.thread_ts}}
         try:
             messages = await self.assistant.handle_message(sender_id=sender, text=text, metadata=metadata)
         except Exception:
@@ -237,7 +241,7 @@ class SlackChannel:
                 and self._active_loop(sender) in PRIVATE_FORMS:
             if await self._move_form_to_dm(place=place, user=user, opening=messages, client=client):
                 return
-        await self._post(client, place, messages)
+        await self._post(client, place, messages, user=user)
         if place.is_dm and user:
             self._link_after_identity_check(place, user)
 
@@ -280,7 +284,8 @@ class SlackChannel:
         return confidence >= (max(threshold, FORM_DIGRESSION_CONFIDENCE) if in_form else threshold)
 
     def _link_after_identity_check(self, place: SlackPlace, user: str) -> None:
-        ncid = self.runtime.services.accounts.identity.verified_ncid(sender_id=place.sender_id)
+        ncid = self.runtime.services.accounts.identity.verified_ncid(sender_id=place.sender_id,
+                                                                     session=_session(place, user))
         if ncid is not None and self.links.ncid_for(team_id=place.team, user_id=user) != ncid:
             self.links.link(team_id=place.team, user_id=user, ncid_text=ncid, linked_by="identity_check")
 
@@ -298,10 +303,19 @@ class SlackChannel:
                                    image=m.get("image"), custom=m.get("custom")) for m in messages]
         await self._post(client, place, bot_messages)
 
-    async def _post(self, client: AsyncWebClient, place: SlackPlace, messages: list[BotMessage]) -> None:
+    async def _post(self, client: AsyncWebClient, place: SlackPlace, messages: list[BotMessage],
+                    user: str | None = None) -> None:
         for message in messages:
-            slack = to_slack(message, private=place.is_dm)
             try:
+                if message.stored is not None:
+                    # Issue 14: a secret goes to its user alone, as an ephemeral DM message, which
+                    # Slack keeps out of the conversation's history; the history gets the placeholder.
+                    if place.is_dm and user:
+                        live = to_slack(message, private=True)
+                        await client.chat_postEphemeral(channel=place.channel, user=user, text=live.text,
+                                                        blocks=live.blocks)
+                    message = message.as_stored()
+                slack = to_slack(message, private=place.is_dm)
                 if slack.blocks:
                     await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts,
                                                   text=slack.text, blocks=slack.blocks)
@@ -383,3 +397,8 @@ def routes(channel: SlackChannel | None) -> list[BaseRoute]:
         out += [Route(INSTALL_PATH, channel.oauth, methods=["GET"]),
                 Route(REDIRECT_PATH, channel.oauth, methods=["GET"])]
     return out
+
+
+def _session(place: SlackPlace, user: str) -> str:
+    """The channel session an identity check is bound to (issue 14): the Slack user."""
+    return f"slack:{place.team}:{user or '-'}"

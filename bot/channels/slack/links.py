@@ -8,15 +8,12 @@ IdentityService, which is what this writes to, and every use is audited.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.accounts import audit
 from bot.accounts.directory import normalize_ncid
-from bot.accounts.identity import VERIFIED_MINUTES
-from bot.accounts.models import IdentityCheck, utc
+from bot.accounts.identity import IdentityService
 from bot.channels.slack.models import SlackUserLink
 from bot.errors import BadRequest
 from bot.services.clock import Clock
@@ -68,19 +65,8 @@ class SlackLinks:
             return list(session.scalars(select(SlackUserLink).order_by(SlackUserLink.team_id,
                                                                         SlackUserLink.user_id)))
 
-    def verify_dm(self, *, sender_id: str, ncid: str) -> bool:
-        """Marks a linked user's DM conversation verified for their NCID, unless it already is."""
-        now = self._clock.now()
-        with session_scope(self._sessions) as session:
-            check = session.get(IdentityCheck, sender_id)
-            if check is not None and check.verified_until is not None and utc(check.verified_until) > now \
-                    and check.ncid == ncid:
-                return False
-            if check is None:
-                check = IdentityCheck(sender_id=sender_id, ncid=ncid, positions=[], results=[], started_at=now)
-                session.add(check)
-            check.ncid, check.results = ncid, []
-            check.verified_until = now + timedelta(minutes=VERIFIED_MINUTES)
-            audit.record(session, at=now, ncid=ncid, actor=sender_id, action="identity_check",
-                         channel="slack", outcome="verified_by_slack_link")
-            return True
+    def verify_dm(self, *, sender_id: str, ncid: str, identity: IdentityService, session: str) -> bool:
+        """Marks a linked user's DM conversation verified for their NCID, for that Slack user
+        only (issue 14), unless it already is."""
+        return identity.verify_session(sender_id=sender_id, ncid=ncid, session=session, channel="slack",
+                                       outcome="verified_by_slack_link")

@@ -7,6 +7,10 @@
 
 (() => {
   const SENDER_KEY = "mfa-helpdesk-sender";
+  // The conversation's credential: the server returns it with the first reply and asks for
+  // it on every later turn, the history and the live stream (a sender id is not a secret).
+  const CREDENTIAL_KEY = "mfa-helpdesk-credential";
+  const CREDENTIAL_HEADER = "X-Conversation-Token";
   const MAX_CHARS = 2000;
   const COUNTER_FROM = 1800; // show the counter only when the limit is near
   const REQUEST_TIMEOUT_MS = 30000;
@@ -26,6 +30,7 @@
 
   const el = {};
   let senderId = "";
+  let credential = "";
   let stream = null;
   let busy = false;
 
@@ -54,8 +59,25 @@
 
   function resetSenderId() {
     const id = newUuid();
-    try { localStorage.setItem(SENDER_KEY, id); } catch (_) { /* storage unavailable */ }
+    credential = "";
+    try {
+      localStorage.setItem(SENDER_KEY, id);
+      localStorage.removeItem(CREDENTIAL_KEY);
+    } catch (_) { /* storage unavailable */ }
     return id;
+  }
+
+  function loadCredential() {
+    try { return localStorage.getItem(CREDENTIAL_KEY) || ""; } catch (_) { return ""; }
+  }
+
+  function saveCredential(value) {
+    credential = value;
+    try { localStorage.setItem(CREDENTIAL_KEY, value); } catch (_) { /* storage unavailable */ }
+  }
+
+  function credentialHeaders(headers) {
+    return credential ? { ...headers, [CREDENTIAL_HEADER]: credential } : headers;
   }
 
   // ---- rendering ---------------------------------------------------------
@@ -277,6 +299,7 @@
   // ---- server calls --------------------------------------------------------
 
   class ServerError extends Error {}
+  class LostConversation extends Error {}
 
   async function fetchWithTimeout(url, options = {}) {
     const controller = new AbortController();
@@ -303,10 +326,18 @@
   async function postMessage(text) {
     const response = await fetchWithTimeout("/webhooks/rest/webhook", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: credentialHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify({ sender: senderId, message: text, metadata: { channel: "web" } }),
     });
+    // 403: this browser does not hold the conversation's credential (it was started before
+    // credentials existed, or elsewhere).
+    if (response.status === 403) throw new LostConversation();
     if (!response.ok) throw new ServerError(await errorText(response));
+    const issued = response.headers.get(CREDENTIAL_HEADER);
+    if (issued) {
+      saveCredential(issued);
+      openStream();
+    }
     const replies = await response.json();
     if (!Array.isArray(replies)) throw new ServerError(UNREACHABLE);
     return replies;
@@ -314,9 +345,10 @@
 
   // Returns null when the server has no conversation for this sender yet.
   async function fetchHistory() {
+    if (!credential) return null; // nothing was said yet, or it was said elsewhere
     const url = `/conversations/${encodeURIComponent(senderId)}/messages`;
-    const response = await fetchWithTimeout(url, { headers: { Accept: "application/json" } });
-    if (response.status === 404) return null;
+    const response = await fetchWithTimeout(url, { headers: credentialHeaders({ Accept: "application/json" }) });
+    if (response.status === 404 || response.status === 403) return null;
     if (!response.ok) throw new ServerError(await errorText(response));
     const body = await response.json();
     return Array.isArray(body.messages) ? body.messages : [];
@@ -327,8 +359,11 @@
   // chat simply works without live updates.
   function openStream() {
     closeStream();
-    if (!("EventSource" in window)) return;
-    stream = new EventSource(`/conversations/${encodeURIComponent(senderId)}/stream`);
+    if (!("EventSource" in window) || !credential) return;
+    // EventSource cannot send headers: the credential goes in the query (the access log
+    // records the route's template, not the URL).
+    const query = `?credential=${encodeURIComponent(credential)}`;
+    stream = new EventSource(`/conversations/${encodeURIComponent(senderId)}/stream${query}`);
     stream.onmessage = (event) => {
       let message;
       try { message = JSON.parse(event.data); } catch (_) { return; }
@@ -354,7 +389,7 @@
   // the user's bubble says (the button's title).
   async function sendMessage(text, { shown = text, fromInput = false } = {}) {
     if (busy || !text.trim()) return;
-    const forSender = senderId;
+    let forSender = senderId;
     clearNotice();
     const bubble = addUserMessage(shown);
     if (fromInput) el.input.value = "";
@@ -362,7 +397,15 @@
     setBusy(true);
     el.input.focus();
     try {
-      const replies = await postMessage(text);
+      let replies;
+      try {
+        replies = await postMessage(text);
+      } catch (error) {
+        if (!(error instanceof LostConversation) || forSender !== senderId) throw error;
+        senderId = resetSenderId(); // go on in a new conversation of this browser's own
+        forSender = senderId;
+        replies = await postMessage(text);
+      }
       if (forSender !== senderId) return; // the user started over meanwhile
       for (const reply of replies) addBotMessage(reply);
     } catch (error) {
@@ -453,6 +496,7 @@
 
     updateCounter();
     senderId = loadSenderId();
+    credential = loadCredential();
     restoreConversation();
   }
 

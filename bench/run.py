@@ -29,6 +29,9 @@ from typing import Any
 
 import httpx
 
+from figures import log, summarise_ms
+from understanding import measure_parse, measure_passages, measure_training
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HELPDESK = Path(sys.executable).with_name("helpdesk")
 WEBHOOK = "/webhooks/rest/webhook"
@@ -60,7 +63,9 @@ BARS: dict[str, tuple[str, float]] = {
     "nlu_parse_p50_ms": ("<=", 2.0),
     "cold_start_seconds": ("<=", 2.0),
     "turn_latency_p50_ms": ("<=", 10.0),
-    "turn_latency_p99_ms": ("<=", 50.0),
+    # issue 13: conversation in context must not make turns slower
+    "turn_latency_p99_ms": ("<=", 20.0),
+    "turn_latency_sequential_p50_ms": ("<=", 4.0),
     "rss_mb_after_1000_conversations": ("<=", 200.0),
 }
 
@@ -84,31 +89,10 @@ QUICK = Sizes(training_runs=1, cold_starts=1, concurrency=20, script_rounds=1, p
               memory_conversations=100, memory_turns=3, sequential_rounds=2, parse_rounds=10)
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def summarise_ms(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    return {
-        "p50": round(percentile(ms, 50), 2),
-        "p95": round(percentile(ms, 95), 2),
-        "p99": round(percentile(ms, 99), 2),
-        "mean": round(statistics.fmean(ms), 2),
-        "max": round(ms[-1], 2),
-    }
 
 
 def rss_mb(pid: int) -> dict[str, float]:
@@ -125,78 +109,6 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-# --- 1. NLU training ---------------------------------------------------------------------
-
-def measure_training(*, runs: int, model_out: Path) -> dict[str, Any]:
-    """Time train_from_files only (what `helpdesk train` times), then save the model once.
-
-    scikit-learn's import (training only; the server never imports it) is timed apart, so
-    the training figures are the fitting itself.
-    """
-    from bot.config import Settings
-    from bot.nlu.model import train_from_files
-
-    started = time.perf_counter()
-    import bot.nlu.training  # noqa: F401  (scikit-learn)
-
-    import_seconds = time.perf_counter() - started
-    settings = Settings.load()
-    times: list[float] = []
-    model = None
-    for i in range(runs):
-        started = time.perf_counter()
-        model = train_from_files(settings.nlu)
-        times.append(time.perf_counter() - started)
-        log(f"training run {i + 1}/{runs}: {times[-1]:.3f}s")
-    assert model is not None
-    model.save(model_out)  # not timed; the servers below load this file
-    return {
-        "nlu_training_seconds": round(times[0], 3),
-        "nlu_training_seconds_median": round(statistics.median(times), 3),
-        "nlu_training_runs_seconds": [round(t, 3) for t in times],
-        "nlu_training_import_seconds": round(import_seconds, 3),
-        "nlu_intents": len(model.intents.labels),
-        "nlu_features": model.features.size,
-        "nlu_model_mb": round(model_out.stat().st_size / 1e6, 2),
-    }
-
-
-# Messages for the parse timing: the script's, and longer ones with entities in them.
-PARSE_TEXTS: tuple[str, ...] = SCRIPT + (
-    "my ncid password is locked, can you reset it",
-    "Error Code# E06: User Not Registered/Enabled when I log in this morning",
-    "I answered the call on my cell but hit 1 instead of pound and now it says # Not pressed After Entry",
-    "open a ticket: NPI 1245319599, phone (919) 555-0142, email jane.doe@clinic.org",
-    "status of ticket mfa 7k4p 9qxd 2mwa please",
-    "how do I set up the microsoft authenticator app on my new phone",
-)
-
-
-def measure_parse(*, model_path: Path, rounds: int) -> dict[str, Any]:
-    """Interpreter.parse in this process, on the model file the servers load (numpy only)."""
-    from bot.config import Settings
-    from bot.nlu.interpreter import Interpreter
-    from bot.nlu.model import NLUModel
-    from bot.nlu.training_data import load_training_data
-
-    started = time.perf_counter()
-    model = NLUModel.load(model_path)
-    load_seconds = time.perf_counter() - started
-    interpreter = Interpreter(model, load_training_data(Settings.load().nlu.training_data))
-    for text in PARSE_TEXTS:  # warm-up
-        interpreter.parse(text)
-    seconds: list[float] = []
-    for _ in range(rounds):
-        for text in PARSE_TEXTS:
-            started = time.perf_counter()
-            interpreter.parse(text)
-            seconds.append(time.perf_counter() - started)
-    parse = summarise_ms(seconds)
-    log(f"parse p50 {parse['p50']} ms over {len(seconds)} parses")
-    return {"nlu_parse_p50_ms": parse["p50"], "nlu_parse_ms": parse,
-            "nlu_model_load_seconds": round(load_seconds, 3)}
 
 
 # --- the server under test ---------------------------------------------------------------
@@ -425,6 +337,7 @@ async def _load(server: Server, sizes: Sizes) -> dict[str, Any]:
         "server_cpu_ms_per_health_request": round(health_server_cpu * 1000 / n_health, 3),
         "client_cpu_ms_per_health_request": round(health_client_cpu * 1000 / n_health, 3),
         "turn_latency_sequential_ms": summarise_ms(sequential.latencies),
+        "turn_latency_sequential_p50_ms": summarise_ms(sequential.latencies)["p50"],
         "turn_errors_sequential": sequential.errors,
     }
 
@@ -521,6 +434,7 @@ def main() -> int:
         model_path = workdir / "nlu.json"
         figures.update(measure_training(runs=sizes.training_runs, model_out=model_path))
         figures.update(measure_parse(model_path=model_path, rounds=sizes.parse_rounds))
+        figures.update(measure_passages(rounds=sizes.parse_rounds))
         figures.update(measure_cold_start(launches=sizes.cold_starts, workdir=workdir,
                                           model_path=model_path, servers=servers))
         figures.update(measure_server(sizes=sizes, workdir=workdir, model_path=model_path,

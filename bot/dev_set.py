@@ -41,7 +41,6 @@ def run_conversations(directory: Path) -> dict[str, Any]:
         settings = Settings.load(database_url=f"sqlite:///{tmp}/dev-set.sqlite3", host="127.0.0.1", port=port)
         runtime = build_runtime(settings)
         seed_demo_accounts(directory=runtime.services.accounts.directory, clock=runtime.services.clock)
-        runtime.services.kb.wait_until_ready(30)
         server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1",
                                                port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)

@@ -71,7 +71,6 @@ def runtime(settings: Settings, clock: FixedClock) -> Iterator[Any]:
     from bot.runtime import build_runtime
 
     rt = build_runtime(settings, clock=clock)
-    rt.services.kb.wait_until_ready(30)  # passage embeddings: the same answers every run
     yield rt
     rt.close()
 
@@ -107,7 +106,6 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory, nlu_model_path: Pa
     settings = make_settings(tmp, nlu_model_path, port=port,
                              public_url=f"http://127.0.0.1:{port}")
     runtime = build_runtime(settings)
-    runtime.services.kb.wait_until_ready(30)  # passage embeddings: the same answers every run
     seed_demo_accounts(directory=runtime.services.accounts.directory, clock=runtime.services.clock)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1",
                                            port=port, log_level="warning", lifespan="on"))

@@ -67,6 +67,5 @@ def test_the_passage_after_one_follows_the_article_order() -> None:
 ])
 def test_shipped_follow_ups_find_the_passage_with_the_fact(question: str, topic: str, expected: str) -> None:
     kb = KnowledgeBase.load(Path(__file__).resolve().parents[1] / "kb")
-    kb.wait_until_ready(30)
     best = kb.passages(question, topics=[topic])[0]
     assert expected in " ".join(p.text for p in kb.section(best.passage))

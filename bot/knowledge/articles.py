@@ -14,7 +14,7 @@ import yaml
 from bot.errors import ConfigError, NotFound
 from bot.knowledge.passages import Passage, plain, split_passages
 from bot.knowledge.render import render
-from bot.knowledge.embeddings import TextEmbeddings, wait_until_loaded
+from bot.knowledge.embeddings import TextEmbeddings, model as embedding_model
 from bot.knowledge.search import Bm25Index, Document, tokenize
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
@@ -80,7 +80,7 @@ class KnowledgeBase:
         self._passage_index = Bm25Index([Document(key=p.key, fields=(
             (2, p.text), (2, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
         # Sentence embeddings find "how long is it good for?" in "expires in 10 minutes", which
-        # shares no word with it; they are added to the BM25 score once loaded (in the background).
+        # shares no word with it; they are added to the BM25 score.
         self._embeddings = TextEmbeddings([f"{p.heading}. {plain(p.text)}" for p in self._passages])
 
     @classmethod
@@ -137,9 +137,10 @@ class KnowledgeBase:
         hits.sort(key=lambda hit: (-hit.score, hit.passage.key))
         return hits[:limit]
 
-    def wait_until_ready(self, timeout: float | None = None) -> bool:
-        """Embeddings load in the background; True once they are in use."""
-        return wait_until_loaded(timeout)
+    def wait_until_ready(self) -> bool:
+        """Loads the sentence-embedding model now rather than on the first question (tests,
+        benchmarks); True when it is in use."""
+        return embedding_model() is not None
 
     def section(self, passage: Passage, *, max_words: int = SECTION_WORDS) -> tuple[Passage, ...]:
         """The passages under the same heading as ``passage``, when together they are short

@@ -1,10 +1,11 @@
-"""Dense sentence similarity (WordLlama, 256-d, weights shipped in the wheel) beside BM25.
+"""Dense sentence similarity (WordLlama, weights shipped in the wheel) beside BM25.
 
 BM25 needs a shared word; a follow-up question often has none ("how long is it good for?"
 against "expires in 10 minutes"). The cosine similarity of WordLlama embeddings, scaled by
-WEIGHT, is added to the BM25 score. The model takes about 0.7 s to load, so the process loads
-it once, in a background thread: until it is ready (and if it fails) scores are BM25's alone.
-Texts are embedded on first use, which for a few hundred passages takes a few milliseconds.
+WEIGHT, is added to the BM25 score. The model is loaded once a process, on the first search
+that wants it (about 0.15 s), so it costs nothing at start-up and no turn before the first
+question; texts are embedded on first use too (a few milliseconds for the whole KB). If the
+model cannot be loaded, scores are BM25's alone and the failure is logged once.
 """
 
 from __future__ import annotations
@@ -27,39 +28,24 @@ FLOOR = 0.35
 DIMENSIONS = 64
 
 _lock = threading.Lock()
-_started: list[bool] = []
-_ready = threading.Event()
-_loaded: list[Any] = []  # the one WordLlama model of the process: immutable, so shared
+_loaded: list[Any] = []  # the one model of the process (immutable, so shared), or None if it failed
 
 
-def start_loading() -> None:
-    """Load the model in a background thread, once a process."""
+def model() -> Any:
+    """The process's WordLlama model, loaded on first use; None when it cannot be loaded."""
     with _lock:
-        if _started:
-            return
-        _started.append(True)
-        threading.Thread(target=_load, name="wordllama-load", daemon=True).start()
+        if not _loaded:
+            try:
+                import wordllama
+                from wordllama import WordLlama
 
-
-def _load() -> None:
-    try:
-        import wordllama
-        from wordllama import WordLlama
-
-        # The wheel ships the weights and tokenizer config; never reach for the network.
-        _loaded.append(WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True,
-                                      trunc_dim=DIMENSIONS))
-    except Exception:  # search still works on BM25 alone
-        log.exception("the WordLlama sentence embeddings could not be loaded")
-    finally:
-        _ready.set()
-
-
-def wait_until_loaded(timeout: float | None = None) -> bool:
-    """Block until loading has finished (tests, benchmarks); True when embeddings are in use."""
-    start_loading()
-    _ready.wait(timeout)
-    return bool(_loaded)
+                # The wheel ships the weights and tokenizer config; never reach for the network.
+                _loaded.append(WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
+                                              disable_download=True, trunc_dim=DIMENSIONS))
+            except Exception:  # search still works on BM25 alone
+                log.exception("the WordLlama sentence embeddings could not be loaded")
+                _loaded.append(None)
+        return _loaded[0]
 
 
 class TextEmbeddings:
@@ -68,14 +54,13 @@ class TextEmbeddings:
     def __init__(self, texts: list[str]) -> None:
         self._texts = texts
         self._matrix: np.ndarray | None = None
-        start_loading()
 
     def scores(self, query: str) -> np.ndarray:
-        if not _loaded or not query.strip() or not self._texts:
+        loaded = model() if query.strip() and self._texts else None
+        if loaded is None:
             return np.zeros(len(self._texts), dtype=np.float32)
-        model = _loaded[0]
         if self._matrix is None:
-            self._matrix = np.asarray(model.embed(self._texts, norm=True), dtype=np.float32)
-        vector = np.asarray(model.embed([query], norm=True), dtype=np.float32)[0]
+            self._matrix = np.asarray(loaded.embed(self._texts, norm=True), dtype=np.float32)
+        vector = np.asarray(loaded.embed([query], norm=True), dtype=np.float32)[0]
         similarity = self._matrix @ vector
         return np.where(similarity >= FLOOR, similarity * WEIGHT, 0.0).astype(np.float32)

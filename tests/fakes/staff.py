@@ -83,7 +83,6 @@ def start_staff_live_server(tmp: Any, model_path: Any) -> tuple[str, Any, Any]:
     port = free_port()
     settings = make_settings(tmp, model_path, port=port, public_url=f"http://127.0.0.1:{port}")
     runtime = build_runtime(settings)
-    runtime.services.kb.wait_until_ready(30)  # passage embeddings: the same answers every run
     app = create_app(settings, runtime=runtime)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from bot.storage.db import session_scope
 from bot.storage.outbox import OutboxEmail
+from tests.fakes.ticket_form import file_ticket
 from bot.tickets.models import Ticket
 from bot.tickets.service import TicketForm
 from tests.fakes.staff import add_staff, password_step, sign_in
@@ -72,15 +73,17 @@ def test_the_chat_says_so_politely_when_the_limit_is_reached(client: Any, runtim
         assert reply.status_code == 200
         return " ".join(str(m.get("text") or "") for m in reply.json())
 
+    said: list[str] = []
+
     def file_one() -> str:
-        for text in ('/report_error{"error_code":"E05"}', "I need to talk to a person", "/affirm", "1234567893",
-                     "I'm Jane Smith, 919-555-0134, jane@clinic.org"):
-            say(text)
-        return say("/affirm")
+        said.clear()
+        file_ticket(say=lambda text: said.append(say(text)), state=lambda: runtime.assistant.state(sender))
+        return said[-1]
 
     assert "Inquiry Successfully Submitted" in file_one()
-    second = file_one()
-    assert "Inquiry Successfully Submitted" not in second and "try again in about" in second
+    with pytest.raises(AssertionError, match="without a ticket"):
+        file_one()  # the form ends, refused
+    assert "try again in about" in said[-1] and "Inquiry Successfully Submitted" not in said[-1]
     assert counts(runtime)[0] == 1
 
 

@@ -28,7 +28,7 @@ def say(client: Any, sender: str, text: str) -> Any:
 @pytest.fixture
 def issued(client: Any, scripted_accounts: None, demo_accounts: Any) -> dict[str, Any]:
     """A verified app user's new activation code, as the live reply showed it."""
-    for text in ("I need a new activation code", "appuser01", "rex"):
+    for text in ("/new_activation_code_here", "appuser01", "rex"):
         say(client, SENDER, text)
     reply = say(client, SENDER, "ford")
     live = "\n".join(str(m.get("text") or "") for m in reply.json())
@@ -86,7 +86,7 @@ def test_a_qr_link_not_yet_used_dies_with_its_code(client: Any, clock: Any, issu
 
 def test_a_newer_code_retires_the_older_qr_link(client: Any, issued: dict[str, Any]) -> None:
     say(client, SENDER, "cancel")
-    newer = say(client, SENDER, "I need a new activation code").json()
+    newer = say(client, SENDER, "/new_activation_code_here").json()
     assert any(m.get("image") for m in newer)
     assert client.get(issued["image"]).status_code == 404
 

@@ -29,7 +29,7 @@ def codes_issued(runtime: Any) -> int:
 
 
 def verify_in_widget(client: Any, sender: str = VICTIM) -> str:
-    for text in ("I need to change my phone numbers", "appuser01", "rex", "ford"):
+    for text in ("/change_phone_here", "appuser01", "rex", "ford"):
         reply = widget.say(client, sender, text, channel="web")
         assert reply.status_code == 200
     assert "verified" in reply.text
@@ -83,7 +83,7 @@ def test_trigger_intent_never_uses_a_passed_identity_check(client: Any, attacker
                                                            scripted_accounts: None, demo_accounts: Any) -> None:
     verify_in_widget(client)
     before = codes_issued(runtime)
-    reply = attacker.post(f"/conversations/{VICTIM}/trigger_intent", json={"name": "new_activation_code"})
+    reply = attacker.post(f"/conversations/{VICTIM}/trigger_intent", json={"name": "new_activation_code_here"})
     assert reply.status_code == 200
     texts = " ".join(str(m.get("text")) for m in reply.json()["messages"])
     assert "Activation code" not in texts and "otpauth" not in texts
@@ -97,12 +97,12 @@ def test_a_plain_rest_clients_check_does_not_carry_to_another_address(client: An
                                                                       scripted_accounts: None,
                                                                       demo_accounts: Any) -> None:
     sender = "rest-victim-1"
-    for text in ("I need to change my phone numbers", "appuser01", "rex", "ford"):
+    for text in ("/change_phone_here", "appuser01", "rex", "ford"):
         reply = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
     assert "verified" in reply.text  # a plain REST client (an evaluation runner) still works
     client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "cancel"})
     before = codes_issued(runtime)
-    stolen = attacker.post("/webhooks/rest/webhook", json={"sender": sender, "message": "I need a new activation code"})
+    stolen = attacker.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/new_activation_code_here"})
     assert stolen.status_code == 200
     assert "Activation code" not in stolen.text and codes_issued(runtime) == before
     assert "NCID" in stolen.text  # asked to prove who they are instead
@@ -130,7 +130,7 @@ def test_a_passed_check_expires_after_the_configured_time(tmp_path: Path, nlu_mo
             verify_in_widget(local)
             widget.say(local, VICTIM, "cancel", channel="web")
             clock.advance(minutes=4)
-            again = widget.say(local, VICTIM, "I need a new activation code", channel="web")
+            again = widget.say(local, VICTIM, "/new_activation_code_here", channel="web")
             assert "Activation code" not in again.text and "expired" in again.text
     finally:
         runtime.close()
@@ -142,7 +142,7 @@ async def test_a_slack_conversation_cannot_be_continued_or_used_over_rest(runtim
     """A Slack DM's sender id is guessable (team and channel ids); over REST it gets nothing."""
     sender = "slack:T0TEAM:D0ALICE"
     slack = {"channel": "slack", "session": "slack:T0TEAM:U0ALICE"}
-    for text in ("I need to change my phone numbers", "appuser01", "rex", "ford"):
+    for text in ("/change_phone_here", "appuser01", "rex", "ford"):
         said = await runtime.assistant.handle_message(sender_id=sender, text=text, metadata=dict(slack))
     assert "verified" in " ".join(str(m.text) for m in said)
     assert client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hi"}).status_code == 403

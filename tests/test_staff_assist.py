@@ -141,7 +141,7 @@ def test_chat_failures_count_towards_the_agents_lock(client: Any, runtime: Any, 
         identity.begin(sender_id="chat-1", ncid_text="appuser01")
         identity.answer(sender_id="chat-1", index=0, text="wrong")
         identity.answer(sender_id="chat-1", index=1, text="wrong")
-        identity.complete(sender_id="chat-1")
+        identity.complete(sender_id="chat-1", session="chat-1-session")
     response = client.post("/staff/assist/verify/questions", data={"csrf_token": agent_csrf, "ncid": "appuser01"})
     assert response.status_code == 423
 
@@ -158,7 +158,7 @@ def test_a_chat_user_cannot_borrow_the_agents_verification(client: Any, runtime:
     _verify(client, agent_csrf, "appuser01")
     # The REST channel accepts "staff:agent" as a sender id; the agent's check is not keyed by it.
     for sender in ("staff:agent", "assist"):
-        assert runtime.services.accounts.identity.verified_ncid(sender_id=sender) is None
+        assert runtime.services.accounts.identity.verified_ncid(sender_id=sender, session=sender) is None
 
 
 def test_articles_open_inside_the_console(client: Any, agent_csrf: str) -> None:

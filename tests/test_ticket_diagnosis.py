@@ -44,10 +44,15 @@ class Chat:
 @pytest.fixture(params=["web", "slack"])
 def chat(request: pytest.FixtureRequest, client: Any, runtime: Any) -> Chat:
     if request.param == "web":
+        credential: dict[str, str] = {}
+
         def web(text: str) -> Any:
-            reply = client.post("/webhooks/rest/webhook", json={"sender": "web-user", "message": text,
-                                                                "metadata": {"channel": "web"}})
+            # The widget's conversation credential (issue 14), as widget.js keeps and sends it.
+            reply = client.post("/webhooks/rest/webhook", headers=credential,
+                                json={"sender": "web-user", "message": text, "metadata": {"channel": "web"}})
             assert reply.status_code == 200
+            if "X-Conversation-Token" in reply.headers:
+                credential["X-Conversation-Token"] = reply.headers["X-Conversation-Token"]
             return reply.json()
         return Chat("web-user", web, runtime, client)
     driver = request.getfixturevalue("slack")

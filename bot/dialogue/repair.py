@@ -4,8 +4,8 @@ A cancel in plain words ("no, don't call me actually"), a request to repeat, a s
 correction, a question, a "what's next?", a message an agent relays for a caller: each is
 found by the patterns under `repair:` in data/flows, so wording lives in data and one
 detector serves every form and walkthrough. Rasa's CALM tells these apart with a language
-model on every turn; here they are cheap regular expressions checked in a fixed order by
-the engine (see DialogueEngine.PRECEDENCE).
+model on every turn; here they are cheap regular expressions, consulted in the order
+of `precedence:` in data/flows/core.yml (bot/dialogue/engine.py says why).
 """
 
 from __future__ import annotations

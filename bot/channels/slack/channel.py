@@ -29,11 +29,11 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.slack.assist import ASSIST_MODAL, assist_blocks, assist_modal, submitted_text
 from bot.channels.slack.blocks import BUTTON_ACTION, chosen_blocks, to_slack
-from bot.channels.slack.installation import INSTALL_PATH, REDIRECT_PATH, Tokens, oauth_flow
+from bot.channels.slack.installation import Tokens, oauth_flow
 from bot.channels.slack.links import SlackLinks
 from bot.channels.slack.pushes import forward_slack_pushes
 from bot.channels.slack.senders import SlackPlace, is_dm_channel, parse_sender, place_for
-from bot.channels.slack.settings import SlackSettings
+from bot.channels.slack.settings import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
 from bot.channels.slack.wording import say
 from bot.dialogue.responses import BotMessage
 from bot.dialogue.tracker import DialogueState
@@ -383,16 +383,10 @@ def build_slack_channel(runtime: Runtime) -> SlackChannel | None:
     return SlackChannel(runtime=runtime, settings=settings) if settings is not None else None
 
 
-def routes(channel: SlackChannel | None) -> list[BaseRoute]:
-    """/slack/* routes; without Slack settings they say so with a 404 and do nothing else."""
-    if channel is None:
-        async def not_configured(request: Request) -> Response:
-            return JSONResponse({"error": "Slack is not configured on this server (see docs/slack.md)"},
-                                status_code=404)
-
-        return [Route(path, not_configured, methods=["GET", "POST"])
-                for path in ("/slack/events", INSTALL_PATH, REDIRECT_PATH)]
-    out: list[BaseRoute] = [Route("/slack/events", channel.handle, methods=["POST"])]
+def routes(channel: SlackChannel) -> list[BaseRoute]:
+    """/slack/* routes of a configured channel (bot.channels.slack.settings.not_configured_routes
+    answers them when Slack is off)."""
+    out: list[BaseRoute] = [Route(EVENTS_PATH, channel.handle, methods=["POST"])]
     if channel.flow is not None:
         out += [Route(INSTALL_PATH, channel.oauth, methods=["GET"]),
                 Route(REDIRECT_PATH, channel.oauth, methods=["GET"])]

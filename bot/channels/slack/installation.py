@@ -22,12 +22,10 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
-from bot.channels.slack.settings import SlackSettings
+from bot.channels.slack.settings import INSTALL_PATH, REDIRECT_PATH, SlackSettings
 
 log = logging.getLogger(__name__)
 
-INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 class InstallationStore(AsyncInstallationStore):

@@ -91,7 +91,7 @@ FOLLOW_UPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("how long do I have to wait then?", ("e05", "e06", "enroll_overview")),
     ("what is the second number for?", ("enroll_phone", "phone_method_questions")),
     ("does the code run out?", ("activation_code", "enroll_app")),
-    ("why do you need my NPI?", ("contact_us_questions", "contact_us_form")),
+    ("what is my NPI needed for?", ("contact_us_questions", "contact_us_form")),
     ("what colour is the logo?", ()),
 )
 

@@ -36,7 +36,7 @@ def test_asking_to_repeat_is_recognised(repair: Repair, text: str) -> None:
 
 
 def test_a_request_worded_as_a_question_is_not_a_question(repair: Repair) -> None:
-    assert repair.is_question("why do you need my NPI?")
+    assert repair.is_question("what is the NPI needed for?")
     assert not repair.is_question("can you walk me through the app setup?")
 
 

@@ -78,7 +78,7 @@ def extractor() -> EntityExtractor:
         ("NPI is 1234567890", "npi", "1234567890"),
         ("provider id: 1245319599", "npi", "1245319599"),
         # where an out-of-scope request belongs (issue 17)
-        ("I forgot my NCID password", "off_topic", "ncid_account"),
+        ("I can no longer remember my NCID password", "off_topic", "ncid_account"),
         ("locked out of my ncid after three tries", "off_topic", "ncid_account"),
         ("why was my claim denied", "off_topic", "claims"),
         ("prior auth for an mri", "off_topic", "prior_approval"),

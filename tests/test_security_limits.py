@@ -106,7 +106,7 @@ def test_registration_status_reveals_no_state_before_the_identity_check(client: 
 def test_registration_status_is_told_after_the_identity_check(client: Any, scripted_accounts: None,
                                                               demo_accounts: Any) -> None:
     sender = "status-verified"
-    for text in ("can you call my phone to test it", "phoneuser01", "rex", "ford"):
+    for text in ("please place a test call to my phone", "phoneuser01", "rex", "ford"):
         client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
     # The form already knows the NCID the check was passed for, so the answer comes at once.
     reply = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/check_registration"})

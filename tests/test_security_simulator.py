@@ -53,7 +53,7 @@ def test_each_process_gets_its_own_simulator_token(tmp_path: Path) -> None:
 
 def test_the_simulator_page_still_confirms_a_call(client: Any, scripted_accounts: None, demo_accounts: Any) -> None:
     """The simulator itself signs with the process's token, so /dev/phone keeps working."""
-    for text in ("can you call my phone to test it", "phoneuser01", "rex", "ford"):
+    for text in ("please place a test call to my phone", "phoneuser01", "rex", "ford"):
         client.post("/webhooks/rest/webhook", json={"sender": "sim-1", "message": text})
     [call] = client.get("/dev/phone/calls").json()["calls"]
     assert client.post(f"/dev/phone/calls/{call['sid']}/answer").status_code == 200

@@ -114,7 +114,7 @@ def test_articles_shown_carry_the_users_verdict(chat: Chat) -> None:
 
 
 def test_test_call_outcomes_are_listed(chat: Chat, scripted_accounts: None, demo_accounts: Any) -> None:
-    for text in ("can you call my phone to test it", "phoneuser01", "rex", "ford"):
+    for text in ("please place a test call to my phone", "phoneuser01", "rex", "ford"):
         chat.say(text)
     chat.answer_test_call("7")  # a key other than #: the call fails
     _wait_for(lambda: "call_outcome" in _slots(chat))

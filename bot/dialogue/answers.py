@@ -1,8 +1,8 @@
 """Choosing the answer: rules, follow-up questions on the current topic, and clarification.
 
 The topic is the KB article last shown or answered from (slots `topic`, `topic_passage`).
-A short question about it ("how long do I wait?", "what are those for?", "and after
-that?") is answered from that article's passages first and from the whole KB second,
+A short question about it ("how many minutes?", "what is that one for?", "then what?")
+is answered from that article's passages first and from the whole KB second,
 before any fallback; when the KB has nothing good enough the assistant says the job aid
 does not cover it and offers the call center or a ticket, rather than guessing.
 """
@@ -101,7 +101,7 @@ class AnswersMixin(EngineBase):
             return self._answer_question(turn, topics=self._topics(turn), honest=self.repair.is_question(text))
         if turn.intent == "out_of_scope" or (points_back and self.repair.is_question(text)):
             # A clear reading still yields to the topic when the KB has a passage on it ("how long
-            # do I wait?" after E05 is no off-topic question, nor "what are those for?"); a clear
+            # do I wait?" after E05 is no off-topic question, nor "what is that one for?"); a clear
             # request ("call my phone to test it") does not.
             return self._answer_question(turn, topics=self._topics(turn), honest=False, topic_only=True)
         return False
@@ -112,7 +112,7 @@ class AnswersMixin(EngineBase):
         say the job aid does not cover it (and offer a person) instead of guessing."""
         query = self._expanded(turn.text)
         if self.repair.refers_back(turn.text) and len(tokenize(turn.text)) <= _REFERENCE_WORDS:
-            # "what are those for?": "those" is in what was just said, by the user or the assistant.
+            # "what is that one for?": "those" is in what was just said, by the user or the assistant.
             # In a form, "that" is what the form just asked; elsewhere the user's or the KB's last words.
             previous = _last_bot_text(turn, answers_only=False) if turn.state.active_loop else \
                 f"{_last_user_text(turn)} {_last_bot_text(turn)}"
@@ -149,7 +149,7 @@ class AnswersMixin(EngineBase):
         message = self._render(turn, "utter_kb_passage", text=text, heading=passage.heading, title=title)
         message.custom = {**(message.custom or {}), "article": passage.article_id, "passage": passage.index}
         self._say(turn, message)
-        # "and after that?" goes on after the last passage shown
+        # "then what?" goes on after the last passage shown
         self._set_topic(turn, passage.article_id, shown[-1].index)
 
     def _topics(self, turn: Turn) -> list[str]:
@@ -210,7 +210,7 @@ def _last_user_text(turn: Turn) -> str:
 
 def _last_bot_text(turn: Turn, *, answers_only: bool = True) -> str:
     """What the assistant said just before this message: only a passage answer, unless a form
-    is asking (then its question is what "that" points at: "where do I find that?")."""
+    is asking (then its question is what "that" points at: "where is that?")."""
     seen_user = False
     for event in reversed(turn.state.events):
         if event.get("event") == "user":

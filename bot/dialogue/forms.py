@@ -61,7 +61,7 @@ class FormsMixin(EngineBase):
         return any(e["entity"] in entities for e in turn.entities)
 
     def _is_form_question(self, turn: Turn, form: Form, requested: str) -> bool:
-        # "why do you need my NPI?" is no last name; a question that carries the value asked
+        # "what is the NPI for?" is no last name; a question that carries the value asked
         # for ("is 919-555-0101 ok?") is still an answer.
         if self.domain.slots.get(requested, {}).get("free_text"):
             return False  # a ticket's message may well be worded as a question

@@ -152,7 +152,7 @@ class KnowledgeBase:
         return siblings if words <= max_words else (passage,)
 
     def passage_after(self, article_id: str, index: int) -> Passage | None:
-        """The passage that follows one: "and after that?"."""
+        """The passage that follows one: "then what?"."""
         following = self.get(article_id).passages[index + 1:index + 2]
         return following[0] if following else None
 

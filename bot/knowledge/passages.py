@@ -1,7 +1,7 @@
 """An article's passages: the pieces a follow-up question is answered from.
 
 A passage is one paragraph or one list item, with the heading it sits under ("Is your NCID
-brand new?") so that "how long do I wait?" gets the one step that says 60 minutes, and "and
+brand new?") so that "how many minutes?" gets the one step that says 60 minutes, and "and
 after that?" the step after it. Passages keep their Markdown; they are split, never rewritten.
 """
 

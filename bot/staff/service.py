@@ -225,7 +225,9 @@ class StaffService:
                     self._dummy = self.hasher.hash(secrets.token_hex(16))
                 self._verify(self._dummy, password)
                 return SignInResult(ok=False)
-            pair = f"staff-failures:{user.id}:{place}"
+            # Keyed by the window's index on the service clock, like Limits.admit: the count then
+            # runs out with the service's time on every backend (a Redis TTL follows Redis's clock).
+            pair = f"staff-failures:{user.id}:{place}:{int(now.timestamp() // window)}"
             if self.throttle.count_failure(pair, window_seconds=window) > self.policy.max_failures:
                 return SignInResult(ok=False)  # this address guessed too often: refused, unchecked
             if user.locked_until and utc(user.locked_until) > now:

@@ -76,9 +76,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, nlu_model_path: Path) -> I
 
 
 def _client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400,
-                                                            # below uvicorn's 5 s, so no reuse races its close
-                                                            keepalive_expiry=2.0))
+    # A fresh connection for every request: with two suites and two servers on two cores, a
+    # client starved for seconds could reuse a keep-alive connection the server had just closed
+    # (CI saw it as httpx.ReadError here), however short the client's own expiry.
+    return httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=400, max_keepalive_connections=0))
 
 
 async def _turn(client: httpx.AsyncClient, server: ServerProcess, sender: str, message: str) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
@@ -29,10 +29,13 @@ async def read_json_object(request: Request, *, limit: int = MAX_BODY_BYTES) -> 
     if declared and declared.isdigit() and int(declared) > limit:
         raise BadRequest(f"request body is larger than {limit} bytes", status=413)
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BadRequest(f"request body is larger than {limit} bytes", status=413)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BadRequest(f"request body is larger than {limit} bytes", status=413)
+    except ClientDisconnect:  # the client went away mid-body: nothing to do, and no server error
+        raise BadRequest("the request body did not arrive: the client disconnected") from None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:

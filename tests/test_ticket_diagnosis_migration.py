@@ -3,31 +3,16 @@ diagnosis, matching the models, and removed cleanly on downgrade."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from bot.storage.db import Base, make_engine
+from bot.storage.db import Base
 from bot.storage.migrate import alembic_config, upgrade
 from bot.storage.registry import import_all_models
-from tests.fakes.staff import postgres_engine
-from tests.test_staff_migration import PG_URL
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        sqlite = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
-        yield sqlite
-        sqlite.dispose()
-    else:
-        yield from postgres_engine(PG_URL)
+from tests.test_staff_migration import engine  # noqa: F401  (the SQLite + PostgreSQL fixture)
 
 
 def _migrate(engine: Engine, direction: str, revision: str) -> None:

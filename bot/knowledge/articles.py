@@ -78,7 +78,9 @@ class KnowledgeBase:
         self._index = Bm25Index([Document(key=a.id, fields=(
             (TITLE_WEIGHT, a.title), *((SYMPTOM_WEIGHT, symptom) for symptom in a.symptoms), (BODY_WEIGHT, a.body),
         )) for a in articles])
-        self._passages = [passage for article in articles for passage in article.passages]
+        # Split once: follow-up answers read an article's passages on every question.
+        self._passages_of = {article.id: article.passages for article in articles}
+        self._passages = [passage for article in articles for passage in self._passages_of[article.id]]
         self._passage_index = Bm25Index([Document(key=p.key, fields=(
             (2, p.text), (2, p.heading), (1, self._articles[p.article_id].title))) for p in self._passages])
         # Sentence embeddings find "how long is it good for?" in "expires in 10 minutes", which
@@ -147,13 +149,14 @@ class KnowledgeBase:
     def section(self, passage: Passage, *, max_words: int = SECTION_WORDS) -> tuple[Passage, ...]:
         """The passages under the same heading as ``passage``, when together they are short
         enough to answer with (a three-step list); else the passage alone."""
-        siblings = tuple(p for p in self.get(passage.article_id).passages if p.heading == passage.heading)
+        siblings = tuple(p for p in self._passages_of[passage.article_id] if p.heading == passage.heading)
         words = sum(len(p.text.split()) for p in siblings)
         return siblings if words <= max_words else (passage,)
 
     def passage_after(self, article_id: str, index: int) -> Passage | None:
         """The passage that follows one: "then what?"."""
-        following = self.get(article_id).passages[index + 1:index + 2]
+        self.get(article_id)  # NotFound for an unknown id
+        following = self._passages_of[article_id][index + 1:index + 2]
         return following[0] if following else None
 
     def __iter__(self) -> Iterator[Article]:

@@ -76,27 +76,17 @@ class CallerCheck:
 
     def ask(self, *, member: StaffMember, ncid_text: str) -> Questions | Outcome:
         """The two questions to ask the caller, or why not (locked, not an NCID)."""
-        started = self._identity().begin(sender_id=check_key(member), ncid_text=ncid_text, channel=CHANNEL)
-        if started is None:
-            return Outcome("not_an_ncid")
-        if isinstance(started, Locked):
-            ncid = normalize_ncid(ncid_text)
-            self._audit(member, ncid, "locked")
-            return Outcome("locked", ncid=ncid, minutes=started.minutes)
-        return _questions(started)
+        started = self._begin(member, ncid_text)
+        return started if isinstance(started, Outcome) else _questions(started)
 
     def verify(self, *, member: StaffMember, ncid_text: str, asked: tuple[str, str],
                answers: tuple[str, str]) -> Outcome:
         """Check the caller's answers to the questions the agent was shown (``asked``)."""
         identity = self._identity()
         key = check_key(member)
-        started = identity.begin(sender_id=key, ncid_text=ncid_text, channel=CHANNEL)
-        if started is None:
-            return Outcome("not_an_ncid")
-        if isinstance(started, Locked):
-            ncid = normalize_ncid(ncid_text)
-            self._audit(member, ncid, "locked")
-            return Outcome("locked", ncid=ncid, minutes=started.minutes)
+        started = self._begin(member, ncid_text)
+        if isinstance(started, Outcome):
+            return started
         if started.questions != asked:
             # The pair changed since the page was shown (the caller passed the chat's check in
             # between): ask again, and count nothing.
@@ -123,6 +113,17 @@ class CallerCheck:
 
     def end(self, *, member: StaffMember) -> None:
         self._identity().forget(sender_id=check_key(member))
+
+    def _begin(self, member: StaffMember, ncid_text: str) -> Challenge | Outcome:
+        """The chat's own check started for this agent, or why it cannot start (audited when locked)."""
+        started = self._identity().begin(sender_id=check_key(member), ncid_text=ncid_text, channel=CHANNEL)
+        if started is None:
+            return Outcome("not_an_ncid")
+        if isinstance(started, Locked):
+            ncid = normalize_ncid(ncid_text)
+            self._audit(member, ncid, "locked")
+            return Outcome("locked", ncid=ncid, minutes=started.minutes)
+        return started
 
     def _audit(self, member: StaffMember, ncid: str | None, outcome: str, **detail: Any) -> None:
         self._services.accounts.audit(ncid=ncid, actor=member.actor, action="caller_verified", channel=CHANNEL,
